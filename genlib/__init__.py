@@ -1,0 +1,42 @@
+"""genlib: the shared code of the course *Representation learning and generative models*.
+
+Every chapter imports what it needs from here instead of redefining it::
+
+    import genlib
+    run = genlib.current_mode()          # sizes and epochs for "full" or "quick"
+    data = genlib.load_fashion_mnist()   # verified Fashion-MNIST, split 55k/5k/10k
+
+Submodules, one concept each:
+
+- :mod:`genlib.modes` – run modes (``GENLIB_MODE=full|quick``): data sizes and epochs;
+- :mod:`genlib.data` – Fashion-MNIST loading with checksum verification, ``tf.data`` pipelines;
+- :mod:`genlib.plots` – one plotting style, image grids, reconstructions, network diagrams;
+- :mod:`genlib.linear` – the linear autoencoder and its comparison with PCA (chapter 1);
+- :mod:`genlib.exercises` – checkers that give students specific feedback.
+"""
+
+import os as _os
+
+# TensorFlow's C++ start-up messages are noise for readers; they must be silenced
+# before TensorFlow is first imported, which is why this happens here.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as _tf  # noqa: E402
+
+# Its Python warnings (e.g. "triggered tf.function retracing" when several small models
+# call predict) go to stdout in Jupyter, so they would land in the chapters' printed
+# output; errors still show. The level must be set after TensorFlow configures its logger.
+_tf.get_logger().setLevel("ERROR")
+
+from genlib.modes import RunMode, current_mode  # noqa: E402
+from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RunMode",
+    "current_mode",
+    "FashionMNIST",
+    "load_fashion_mnist",
+    "make_dataset",
+]

@@ -1,0 +1,48 @@
+"""The verdict every exercise checker returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking an answer: ``passed`` and a message for the student.
+
+    It is truthy when the answer passed, and shows as a single readable line in a notebook.
+
+    >>> Feedback(True, "all 5 cases match scipy")
+    ✔ Correct: all 5 cases match scipy
+    >>> bool(Feedback(False, "returns radians"))
+    False
+    """
+
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"{'✔ Correct' if self.passed else '✘ Not yet'}: {self.message}"
+
+    __str__ = __repr__
+
+
+def correct(message: str) -> Feedback:
+    return Feedback(True, message)
+
+
+def wrong(message: str) -> Feedback:
+    return Feedback(False, message)
+
+
+def call_student(function, *args):
+    """Call the student's function; return (result, None) or (None, Feedback about the error)."""
+    if not callable(function):
+        return None, wrong(f"expected a function, got {type(function).__name__}: pass the function "
+                           "itself (no parentheses after its name)")
+    try:
+        return function(*args), None
+    except Exception as error:  # the student's code may raise anything: report it
+        return None, wrong(f"your function raised {type(error).__name__}: {error}")

@@ -1,0 +1,121 @@
+"""Run modes: how much data and how many epochs each experiment of the course gets.
+
+The course runs in two modes, chosen with the environment variable ``GENLIB_MODE``:
+
+``full`` (the default)
+    What the readers of the book see: full data, training as long as the result needs.
+``quick``
+    For CI, notebook tests and students in a hurry: a small subset and a few epochs,
+    so that a chapter finishes in about a minute on two CPU cores.
+
+This module is the *only* place that reads ``GENLIB_MODE`` and the only place that
+decides sizes and epochs; chapters ask :func:`current_mode` and never read the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+ENV_VAR = "GENLIB_MODE"
+VALID_MODES = ("full", "quick")
+DEFAULT_MODE = "full"
+
+# Number of (train, validation, test) images of Fashion-MNIST in each mode.
+_DATA_SIZES = {
+    "full": (55_000, 5_000, 10_000),
+    "quick": (3_000, 1_000, 1_000),
+}
+
+# Epochs per experiment, as (full, quick). One table for the whole course, so a
+# reviewer can see every training budget at a glance.
+_EPOCHS = {
+    # Chapter 1: the linear autoencoder on a 3-D toy set (tiny: same in both modes,
+    # since the PCA check must hold in both) and on Fashion-MNIST (quick mode has 18x
+    # fewer images, so more epochs still mean far fewer training steps).
+    "linear_ae_3d": (300, 300),
+    "linear_ae_fashion": (15, 100),
+}
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """The sizes and epochs of one run mode.
+
+    Examples
+    --------
+    >>> from genlib.modes import RunMode
+    >>> run = RunMode.named("quick")
+    >>> run.name, run.n_train
+    ('quick', 3000)
+    >>> run.epochs("linear_ae_3d")
+    300
+    """
+
+    name: str
+    n_train: int
+    n_valid: int
+    n_test: int
+    _epochs: MappingProxyType = field(repr=False, compare=False)
+
+    @classmethod
+    def named(cls, name: str) -> "RunMode":
+        """Return the run mode called ``name`` (``"full"`` or ``"quick"``)."""
+        if name not in VALID_MODES:
+            raise ValueError(
+                f"Unknown run mode {name!r}: valid modes are {', '.join(map(repr, VALID_MODES))}. "
+                f"Set the environment variable {ENV_VAR} to one of them, or leave it unset "
+                f"for {DEFAULT_MODE!r}."
+            )
+        n_train, n_valid, n_test = _DATA_SIZES[name]
+        index = VALID_MODES.index(name)
+        epochs = MappingProxyType({key: value[index] for key, value in _EPOCHS.items()})
+        return cls(name, n_train, n_valid, n_test, epochs)
+
+    @property
+    def is_quick(self) -> bool:
+        """True in quick mode (small data, few epochs)."""
+        return self.name == "quick"
+
+    def epochs(self, experiment: str) -> int:
+        """Number of training epochs for ``experiment`` in this mode.
+
+        >>> RunMode.named("full").epochs("linear_ae_fashion")
+        15
+        """
+        try:
+            return self._epochs[experiment]
+        except KeyError:
+            known = ", ".join(sorted(self._epochs))
+            raise KeyError(
+                f"No epoch budget for experiment {experiment!r}; known experiments: {known}. "
+                "Add it to genlib/modes.py (_EPOCHS)."
+            ) from None
+
+    def __str__(self) -> str:
+        return (
+            f"Run mode {self.name!r}: {self.n_train:,} training, {self.n_valid:,} validation "
+            f"and {self.n_test:,} test images"
+        )
+
+
+def current_mode() -> RunMode:
+    """The run mode selected by ``GENLIB_MODE`` (default ``"full"``).
+
+    Raises a ``ValueError`` listing the valid values when the variable holds anything else.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["GENLIB_MODE"] = "quick"
+    >>> current_mode().name
+    'quick'
+    >>> del os.environ["GENLIB_MODE"]
+    >>> current_mode().name
+    'full'
+    """
+    value = os.environ.get(ENV_VAR, DEFAULT_MODE).strip()
+    if value == "":
+        value = DEFAULT_MODE
+    return RunMode.named(value)

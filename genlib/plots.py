@@ -1,0 +1,245 @@
+"""Plotting helpers with one consistent style for the whole course.
+
+Every helper returns the matplotlib ``Figure`` it drew, validates its arguments and
+never clips or rescales data silently: images outside their ``value_range`` are an error.
+
+>>> import numpy as np
+>>> from genlib import plots
+>>> plots.set_style()
+>>> fig = plots.plot_image_grid(np.random.default_rng(0).random((16, 28, 28)), n_cols=8)
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from genlib._validation import as_images, check_positive_int
+
+#: The course's matplotlib settings (applied by :func:`set_style`).
+STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.autolayout": False,
+    "figure.constrained_layout.use": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "image.cmap": "binary",
+    "axes.prop_cycle": plt.cycler(color=plt.get_cmap("tab10").colors),
+}
+
+
+def set_style() -> None:
+    """Apply the course's plotting style to every later figure.
+
+    >>> set_style()
+    >>> import matplotlib.pyplot as plt
+    >>> plt.rcParams["axes.spines.top"]
+    False
+    """
+    plt.rcParams.update(STYLE)
+
+
+def _show_image(ax, image, value_range, cmap="binary"):
+    low, high = value_range
+    ax.imshow(image, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+    ax.set_axis_off()
+
+
+def plot_image_grid(images, *, n_cols: int = 8, titles=None, value_range=(0.0, 1.0),
+                    cell_size: float = 1.1, suptitle: str | None = None, cmap: str = "binary"):
+    """Draw a batch of images as a grid, dark pixels for high values.
+
+    Parameters
+    ----------
+    images : array of shape (n, h, w), (n, h, w, 1), (n, h, w, 3) or (n, h*w)
+    n_cols : int
+        Images per row.
+    titles : sequence of str, optional
+        One title per image (for example class names).
+    value_range : (low, high)
+        The range pixel values live in; values outside it raise a ``ValueError``.
+    cmap : str
+        A matplotlib colormap; ``"binary"`` (the default) draws high values dark.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = plot_image_grid(np.zeros((10, 28, 28)), n_cols=5, titles=list("abcdefghij"))
+    >>> len(fig.axes)
+    10
+    """
+    images = as_images(images, "images", value_range=value_range)
+    n_cols = check_positive_int(n_cols, "n_cols")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles has {len(titles)} entries but there are {len(images)} images")
+    n_cols = min(n_cols, len(images))
+    n_rows = -(-len(images) // n_cols)
+    extra = 0.25 if titles is not None else 0.0
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
+                             figsize=(n_cols * cell_size, n_rows * (cell_size + extra)))
+    for index, ax in enumerate(axes.flat):
+        if index < len(images):
+            _show_image(ax, images[index], value_range, cmap)
+            if titles is not None:
+                ax.set_title(str(titles[index]), fontsize=8)
+        else:
+            ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_image_rows(rows, *, n_images: int = 8, value_range=(0.0, 1.0), cell_size: float = 1.1):
+    """One row of images per entry of ``rows`` (a dict: row title -> images), aligned by column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((20, 28, 28))
+    >>> fig = plot_image_rows({"original": x, "model A": x, "model B": x}, n_images=5)
+    >>> len(fig.axes)
+    15
+    """
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError("rows must be a non-empty dict mapping a row title to a batch of images")
+    arrays = {title: as_images(images, f"rows[{title!r}]", value_range=value_range)
+              for title, images in rows.items()}
+    shapes = {array.shape for array in arrays.values()}
+    if len(shapes) > 1:
+        raise ValueError(f"every row must hold images of the same shape, got {sorted(shapes)}")
+    n_images = min(check_positive_int(n_images, "n_images"), len(next(iter(arrays.values()))))
+    fig, axes = plt.subplots(len(arrays), n_images, squeeze=False,
+                             figsize=(n_images * cell_size, len(arrays) * cell_size + 0.3))
+    for row, (title, images) in enumerate(arrays.items()):
+        for column in range(n_images):
+            _show_image(axes[row, column], images[column], value_range)
+        # Axis labels vanish with set_axis_off, so the row names are written as text.
+        axes[row, 0].text(-0.1, 0.5, title, transform=axes[row, 0].transAxes,
+                          ha="right", va="center", rotation=90, fontsize=9)
+    return fig
+
+
+def plot_reconstructions(originals, reconstructions, *, n_images: int = 8,
+                         value_range=(0.0, 1.0), cell_size: float = 1.1):
+    """Originals in the top row, their reconstructions right below.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((20, 28, 28))
+    >>> fig = plot_reconstructions(x, x, n_images=6)
+    >>> len(fig.axes)
+    12
+    """
+    if np.shape(originals) != np.shape(reconstructions):
+        raise ValueError(
+            f"originals and reconstructions must have the same shape, got {np.shape(originals)} "
+            f"and {np.shape(reconstructions)}"
+        )
+    return plot_image_rows({"original": originals, "reconstruction": reconstructions},
+                           n_images=n_images, value_range=value_range, cell_size=cell_size)
+
+
+def plot_history(history, *, metrics=("loss", "val_loss"), log_scale: bool = False,
+                 ax=None, title: str | None = None):
+    """Learning curves from a Keras ``History`` (or its ``history`` dict).
+
+    Examples
+    --------
+    >>> fig = plot_history({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.4]})
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['loss', 'val_loss']
+    """
+    curves = getattr(history, "history", history)
+    if not isinstance(curves, dict):
+        raise ValueError(f"history must be a keras History or a dict of lists, got {type(history).__name__}")
+    missing = [m for m in metrics if m not in curves]
+    if missing:
+        raise ValueError(f"history has no {', '.join(missing)}; it has {', '.join(curves) or 'nothing'}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    else:
+        fig = ax.figure
+    for metric in metrics:
+        values = np.asarray(curves[metric], dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, label=metric)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss" if all("loss" in m for m in metrics) else "value")
+    if log_scale:
+        ax.set_yscale("log")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def draw_autoencoder(layer_sizes=(3, 2, 3), *, max_drawn: int = 7, ax=None,
+                     title: str | None = None):
+    """Draw an autoencoder as columns of neurons: inputs, hidden layers, codings, outputs.
+
+    The middle layer is the coding layer; layers with more than ``max_drawn`` neurons are
+    drawn with a few neurons and a gap, and every layer is labelled with its size.
+
+    Examples
+    --------
+    >>> fig = draw_autoencoder((784, 100, 30, 100, 784))
+    >>> fig.axes[0].get_title()
+    ''
+    """
+    sizes = [check_positive_int(size, "layer size") for size in layer_sizes]
+    if len(sizes) < 3 or len(sizes) % 2 == 0:
+        raise ValueError(
+            f"layer_sizes must have an odd number (>= 3) of layers, inputs … codings … outputs; "
+            f"got {tuple(layer_sizes)}"
+        )
+    if sizes[0] != sizes[-1]:
+        raise ValueError(f"an autoencoder has as many outputs as inputs, got {sizes[0]} and {sizes[-1]}")
+    max_drawn = check_positive_int(max_drawn, "max_drawn", minimum=3)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.4 * len(sizes) + 1.5, 3.6))
+    else:
+        fig = ax.figure
+    middle = len(sizes) // 2
+    colors = ["#4c72b0"] + ["#8c8c8c"] * (middle - 1) + ["#dd8452"] + ["#8c8c8c"] * (middle - 1) + ["#55a868"]
+    positions = []
+    for column, size in enumerate(sizes):
+        shown = min(size, max_drawn)
+        ys = np.linspace(-(shown - 1) / 2, (shown - 1) / 2, shown) * 0.5
+        if size > max_drawn:  # leave a gap in the middle to mean "many more"
+            ys = np.where(ys > 0, ys + 0.25, ys - 0.25) if shown % 2 == 0 else np.delete(ys, shown // 2)
+        positions.append(ys)
+    for column in range(len(sizes) - 1):
+        for y0 in positions[column]:
+            for y1 in positions[column + 1]:
+                ax.plot([column, column + 1], [y0, y1], color="0.8", lw=0.6, zorder=1)
+    for column, ys in enumerate(positions):
+        ax.scatter(np.full(len(ys), column), ys, s=220, color=colors[column],
+                   edgecolor="black", linewidth=0.8, zorder=2)
+        if sizes[column] > max_drawn:
+            ax.text(column, 0, "⋮", ha="center", va="center", fontsize=14)
+        top = max(np.max(np.abs(p)) for p in positions)
+        ax.text(column, -top - 0.45, str(sizes[column]), ha="center", va="top", fontsize=9)
+    top = max(np.max(np.abs(p)) for p in positions)
+    names = {0: "inputs", middle: "codings", len(sizes) - 1: "outputs"}
+    for column, name in names.items():
+        ax.text(column, top + 0.35, name, ha="center", va="bottom", fontsize=10, fontweight="bold")
+    for start, end, name in ((0, middle, "encoder"), (middle, len(sizes) - 1, "decoder")):
+        ax.annotate("", xy=(end, top + 1.0), xytext=(start, top + 1.0),
+                    arrowprops=dict(arrowstyle="<->", color="0.3"))
+        ax.text((start + end) / 2, top + 1.1, name, ha="center", va="bottom", fontsize=10)
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-top - 0.9, top + 1.6)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,103 @@
+"""Every chapter has an up-to-date notebook twin that reads well in Colab, and a student version.
+
+For each chapters/NAME.md: notebooks/NAME.ipynb is exactly what `make notebooks` generates, has no
+outputs and no raw MyST, its student version keeps none of the solutions, and the chapter has
+exercises, each with a worked solution. Fast: converts text, executes nothing.
+"""
+
+import functools
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.notebooks import (
+    Project,
+    chapter_to_notebook,
+    is_solution,
+    notebook_text,
+    solution_lines_kept,
+    student_version,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = Project(ROOT)
+CHAPTERS = PROJECT.chapter_files()
+FIX = "run `make notebooks` and commit notebooks/"
+
+RAW_MYST = [
+    re.compile(r"^[ \t>]*(:::+|```+)\{[a-z-]+\}", re.MULTILINE),
+    re.compile(r"\{[a-z:-]+\}`"),
+    re.compile(r"^[ \t>]*\(.*\)=$", re.MULTILINE),
+]
+
+chapter = pytest.mark.parametrize(
+    "md_path",
+    [pytest.param(path, id=path.stem) for path in CHAPTERS]
+    or [pytest.param(None, marks=pytest.mark.skip(reason="chapters/ holds no chapter yet"))],
+)
+
+
+@functools.cache
+def generated(md_path):
+    return chapter_to_notebook(md_path, project=PROJECT)
+
+
+def committed_path(md_path):
+    return ROOT / "notebooks" / f"{md_path.stem}.ipynb"
+
+
+@chapter
+def test_committed_notebook_is_up_to_date(md_path):
+    path = committed_path(md_path)
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: {FIX}"
+    assert path.read_text(encoding="utf-8") == notebook_text(generated(md_path)), (
+        f"{path.relative_to(ROOT)} is out of sync with chapters/{md_path.name}: {FIX}"
+    )
+
+
+@chapter
+def test_committed_notebook_has_no_outputs(md_path):
+    path = committed_path(md_path)
+    if not path.is_file():
+        pytest.skip(f"{path.relative_to(ROOT)} is missing (reported by test_committed_notebook_is_up_to_date)")
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.relative_to(ROOT)} {cell.id} has outputs: {FIX}"
+            )
+
+
+@chapter
+def test_markdown_has_no_raw_myst(md_path):
+    for cell in generated(md_path).cells:
+        if cell.cell_type == "markdown":
+            for pattern in RAW_MYST:
+                match = pattern.search(cell.source)
+                assert not match, f"{md_path.name} {cell.id}: raw MyST {match[0]!r} would show in Colab"
+
+
+@chapter
+def test_student_version_has_no_solution(md_path):
+    notebook = generated(md_path)
+    student = student_version(notebook)
+    assert not any(is_solution(cell) for cell in student.cells)
+    assert solution_lines_kept(notebook, student) == [], f"{md_path.name}: the student version shows solutions"
+
+
+@chapter
+def test_every_exercise_has_a_worked_solution(md_path):
+    markdown = "\n".join(cell.source for cell in generated(md_path).cells if cell.cell_type == "markdown")
+    exercises = re.findall(r"^### Exercise ([\d.]+)", markdown, re.MULTILINE)
+    solutions = re.findall(r"^#### Solution to Exercise ([\d.]+)", markdown, re.MULTILINE)
+    assert exercises, f"{md_path.name} has no exercise: every chapter ends with exercises"
+    missing = sorted(set(exercises) - set(solutions), key=exercises.index)
+    assert not missing, f"{md_path.name}: no worked solution for Exercise {', '.join(missing)}"
+
+
+def test_no_notebook_without_chapter():
+    chapters = {path.stem for path in CHAPTERS}
+    orphans = [path.name for path in sorted((ROOT / "notebooks").glob("*.ipynb")) if path.stem not in chapters]
+    assert not orphans, f"notebooks without a chapter: {orphans}: {FIX}"
