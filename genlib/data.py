@@ -54,7 +54,15 @@ _HOW_TO_FIX = (
 
 
 class DatasetError(RuntimeError):
-    """The Fashion-MNIST files are missing, corrupt or truncated."""
+    """The Fashion-MNIST files are missing, corrupt or truncated.
+
+    Its message names the file and says what to do.
+
+    >>> try:
+    ...     load_fashion_mnist(download=False)
+    ... except DatasetError as error:
+    ...     print(error)  # doctest: +SKIP
+    """
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class FashionMNIST:
 
     Images are ``float32`` arrays of shape ``(n, 28, 28)`` with pixels in [0, 1];
     labels are ``uint8`` class indices into :attr:`class_names`.
+
+    >>> data = load_fashion_mnist("quick", download=False)  # doctest: +SKIP
+    >>> data.class_names[data.y_valid[0]], data.x_valid.shape  # doctest: +SKIP
+    ('Sandal', (1000, 28, 28))
     """
 
     x_train: np.ndarray
@@ -82,7 +94,11 @@ class FashionMNIST:
 
 
 def keras_cache_dir() -> Path:
-    """The folder where Keras caches Fashion-MNIST (``$KERAS_HOME`` or ``~/.keras``)."""
+    """The folder where Keras caches Fashion-MNIST (``$KERAS_HOME`` or ``~/.keras``).
+
+    >>> keras_cache_dir().parts[-2:]
+    ('datasets', 'fashion-mnist')
+    """
     home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
     return Path(home).expanduser() / "datasets" / "fashion-mnist"
 

@@ -39,6 +39,9 @@ def check_principal_angles(function) -> Feedback:
     The expected answer: a 1-D array with one angle per dimension of the subspaces,
     in degrees, largest first, for bases whose columns span the subspaces (and are
     not necessarily orthonormal).
+
+    >>> check_principal_angles(lambda a, b: np.radians(np.degrees(subspace_angles(a, b))))
+    ✘ Not yet: your angles are in radians; return degrees (np.degrees)
     """
     failures_orthonormal, failures_general = [], []
     for name, a, b, is_orthonormal in _angle_cases():
@@ -97,6 +100,9 @@ def check_pca_reconstruction(function) -> Feedback:
     The expected answer equals ``PCA(k).inverse_transform(PCA(k).fit_transform(x))`` in
     scikit-learn: center, project onto the top ``k`` right singular vectors, map back,
     add the mean back.
+
+    >>> check_pca_reconstruction(lambda x, k: x)  # doctest: +ELLIPSIS
+    ✘ Not yet: for 60 x 6 data, k=2 your reconstruction differs from scikit-learn's PCA by up to ...
     """
     from sklearn.decomposition import PCA
 

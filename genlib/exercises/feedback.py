@@ -30,15 +30,31 @@ class Feedback:
 
 
 def correct(message: str) -> Feedback:
+    """A passing verdict.
+
+    >>> correct("all cases match")
+    ✔ Correct: all cases match
+    """
     return Feedback(True, message)
 
 
 def wrong(message: str) -> Feedback:
+    """A failing verdict; the message says what is wrong and how to fix it.
+
+    >>> wrong("returns radians")
+    ✘ Not yet: returns radians
+    """
     return Feedback(False, message)
 
 
 def call_student(function, *args):
-    """Call the student's function; return (result, None) or (None, Feedback about the error)."""
+    """Call the student's function; return (result, None) or (None, Feedback about the error).
+
+    >>> call_student(lambda x: 2 * x, 21)
+    (42, None)
+    >>> call_student(lambda x: x / 0, 1)
+    (None, ✘ Not yet: your function raised ZeroDivisionError: division by zero)
+    """
     if not callable(function):
         return None, wrong(f"expected a function, got {type(function).__name__}: pass the function "
                            "itself (no parentheses after its name)")

@@ -1,0 +1,126 @@
+"""Measure the course against its time budgets, on this machine.
+
+    python tools/benchmark.py                      # every chapter, quick and full mode
+    python tools/benchmark.py --mode quick --chapter 01
+    python tools/benchmark.py --ci                 # time .ci/run on a fresh clone
+
+Each chapter's notebook (``notebooks/NAME.ipynb``) is executed from a fresh kernel, as a
+student would run it, with ``GENLIB_MODE`` set; the wall time includes the kernel start.
+Results are printed as a table and written to ``benchmarks/results-MODE.json`` with a
+description of the machine. The exit status is 1 when a budget is exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Seconds allowed per chapter and mode (from the chapters' issues).
+BUDGETS = {
+    "01_efficient_representations": {"quick": 60, "full": 120},
+}
+CI_BUDGET = 20 * 60
+
+
+def machine() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def run_chapter(name: str, mode: str) -> float:
+    """Execute one chapter notebook in ``mode`` from an empty folder; return the wall time."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    os.environ["GENLIB_MODE"] = mode  # the kernel inherits it
+    with tempfile.TemporaryDirectory() as folder:
+        client = nbclient.NotebookClient(notebook, timeout=3600, kernel_name="python3",
+                                         resources={"metadata": {"path": folder}})
+        start = time.perf_counter()
+        client.execute()
+        return time.perf_counter() - start
+
+
+def run_ci() -> float:
+    """Time `.ci/run` on a fresh clone of HEAD, with ../shared beside it as CI has it."""
+    with tempfile.TemporaryDirectory() as folder:
+        clone = Path(folder) / "main"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        shared = ROOT.parent / "shared"
+        if shared.is_dir():
+            (Path(folder) / "shared").symlink_to(shared)
+        start = time.perf_counter()
+        result = subprocess.run(["bash", ".ci/run"], cwd=clone, env={**os.environ, "CI": "true"},
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        tail = "\n".join(result.stdout.splitlines()[-3:])
+        print(tail)
+        if result.returncode != 0:
+            print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")
+            raise SystemExit(f".ci/run failed (exit {result.returncode}) after {elapsed:.0f} s")
+        return elapsed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", action="append", choices=["quick", "full"],
+                        help="run mode(s) to measure (default: both)")
+    parser.add_argument("--chapter", action="append",
+                        help="chapter name or number prefix, e.g. 01 (default: all)")
+    parser.add_argument("--ci", action="store_true", help="time .ci/run on a fresh clone instead")
+    args = parser.parse_args(argv)
+
+    if args.ci:
+        elapsed = run_ci()
+        verdict = "within" if elapsed <= CI_BUDGET else "OVER"
+        print(f"CI (.ci/run on a fresh clone): {elapsed:.0f} s, {verdict} the budget of {CI_BUDGET} s")
+        return 0 if elapsed <= CI_BUDGET else 1
+
+    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
+    if args.chapter:
+        chapters = [c for c in chapters if any(c.startswith(prefix) for prefix in args.chapter)]
+        if not chapters:
+            parser.error(f"no chapter matches {args.chapter}")
+    over = False
+    info = machine()
+    print(f"machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}, "
+          f"TensorFlow {info['tensorflow']}, Keras {info['keras']}")
+    for mode in args.mode or ["quick", "full"]:
+        results = {}
+        for chapter in chapters:
+            seconds = run_chapter(chapter, mode)
+            budget = BUDGETS.get(chapter, {}).get(mode)
+            ok = budget is None or seconds <= budget
+            over |= not ok
+            results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget, "within_budget": ok}
+            budget_text = f"budget {budget} s" if budget else "no budget"
+            print(f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})")
+        output = ROOT / "benchmarks" / f"results-{mode}.json"
+        output.parent.mkdir(exist_ok=True)
+        output.write_text(json.dumps({"mode": mode, "machine": info, "chapters": results}, indent=2) + "\n")
+        print(f"wrote {output.relative_to(ROOT)}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
