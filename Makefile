@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test venv data notebooks check-notebooks student benchmark clean
+.PHONY: book test unit venv data notebooks check-notebooks student benchmark clean
 
 book: venv data check-notebooks
 	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/jupyter-book build . --builder html -W -n --keep-going
@@ -17,6 +17,10 @@ book: venv data check-notebooks
 
 test: venv data
 	$(BIN)/python -m pytest
+
+# The fast part alone: genlib's unit tests and doctests, no notebook, no book build.
+unit: venv data
+	$(BIN)/python -m pytest genlib tests -m "not slow"
 
 venv: $(STAMP)
 
@@ -28,7 +32,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# Fashion-MNIST from Debian's package when it is not already somewhere genlib looks.
+# Fashion-MNIST from Debian's package when it is not already somewhere genlib looks, then
+# verified. The book may download it as a last resort (DOWNLOAD=True); the tests never do.
+DOWNLOAD ?= True
+test unit: DOWNLOAD = False
 data: venv
 	@if [ -z "$$GENLIB_DATA_DIR" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
@@ -36,7 +43,7 @@ data: venv
 	  ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist) >/dev/null \
 	    || echo "Could not install dataset-fashion-mnist; genlib will say what to do."; \
 	fi
-	$(BIN)/python -m genlib.data
+	$(BIN)/python -c 'import genlib; data = genlib.load_fashion_mnist("full", download=$(DOWNLOAD)); print("Fashion-MNIST verified:", data)'
 
 notebooks: venv
 	$(BIN)/python tools/notebooks.py sync

@@ -305,7 +305,3 @@ def make_dataset(inputs, targets=None, *, batch_size: int = 32, shuffle: bool = 
         dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-
-if __name__ == "__main__":  # python -m genlib.data: check that the data is in place
-    data = load_fashion_mnist("full", download=False)
-    print(f"Fashion-MNIST verified in {data.source}: {data!r}")

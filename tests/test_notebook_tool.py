@@ -316,7 +316,7 @@ def test_command_line(book, tmp_path):
 
     assert run_tool("--root", str(book), "sync").returncode == 0
     in_sync = run_tool("--root", str(book), "check")
-    assert (in_sync.returncode, in_sync.stdout.strip()) == (0, "1 notebooks in sync")
+    assert (in_sync.returncode, in_sync.stdout.strip()) == (0, "1 notebook in sync with chapters/")
 
     output = tmp_path / "student"
     written = run_tool("--root", str(book), "student", "--output", str(output))

@@ -33,6 +33,7 @@ CI_BUDGET = 20 * 60
 
 
 def machine() -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ start-up lines in the report
     import keras
     import tensorflow as tf
 

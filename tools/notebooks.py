@@ -770,6 +770,10 @@ def solution_lines_kept(notebook: NotebookNode, student: NotebookNode) -> list[s
 # Commands
 
 
+def _in_sync(count: int) -> str:
+    return f"{count} notebook{'' if count == 1 else 's'} in sync with chapters/"
+
+
 def expected_notebooks(root: Path | str = REPO_ROOT) -> dict[Path, str]:
     """Map each ``notebooks/NAME.ipynb`` to the text its chapter generates."""
     project = Project(Path(root))
@@ -845,14 +849,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sync":
             done = sync(args.root)
             count = len(Project(args.root).chapter_files())
-            print("\n".join(done + [f"{count} notebooks in sync"]))
+            print("\n".join(done + [_in_sync(count)]))
         elif args.command == "check":
             problems = check(args.root)
             if problems:
                 print("\n".join(problems), file=sys.stderr)
                 print("Run `make notebooks` to regenerate notebooks/ from chapters/.", file=sys.stderr)
                 return 1
-            print(f"{len(Project(args.root).chapter_files())} notebooks in sync")
+            print(_in_sync(len(Project(args.root).chapter_files())))
         else:
             for path in write_student_notebooks(args.output, args.root):
                 print(f"wrote {path}")
