@@ -12,6 +12,11 @@ Submodules, one concept each:
 - :mod:`genlib.data` – Fashion-MNIST loading with checksum verification, ``tf.data`` pipelines;
 - :mod:`genlib.plots` – one plotting style, image grids, reconstructions, network diagrams;
 - :mod:`genlib.linear` – the linear autoencoder and its comparison with PCA (chapter 1);
+- :mod:`genlib.layers` – custom Keras layers (``DenseTranspose``);
+- :mod:`genlib.stacked` – stacked autoencoders, tied weights, greedy layer-wise training;
+- :mod:`genlib.pretraining` – unsupervised pretraining measured against training from scratch;
+- :mod:`genlib.results` – results recorded for the benchmark script;
+- :mod:`genlib.source` – show genlib's code in a notebook;
 - :mod:`genlib.exercises` – checkers that give students specific feedback.
 """
 
@@ -30,6 +35,7 @@ _tf.get_logger().setLevel("ERROR")
 
 from genlib.modes import RunMode, current_mode  # noqa: E402
 from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402
+from genlib.results import record_result  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -39,4 +45,5 @@ __all__ = [
     "FashionMNIST",
     "load_fashion_mnist",
     "make_dataset",
+    "record_result",
 ]

@@ -36,6 +36,24 @@ _EPOCHS = {
     # fewer images, so more epochs still mean far fewer training steps).
     "linear_ae_3d": (300, 300),
     "linear_ae_fashion": (15, 100),
+    # Chapter 2: the classic recipe (batch 32, Nadam at its default rate) against a faster
+    # schedule (batch 256, a higher rate decaying to zero); greedy layer-wise phases;
+    # the classifiers of the pretraining experiment (trained on a few hundred labels).
+    "stacked_ae_classic": (20, 3),
+    "stacked_ae": (16, 12),
+    "greedy_phase": (4, 15),
+    "greedy_finetune": (4, 10),
+    "too_powerful": (150, 60),
+}
+
+# How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).
+_REPEATS = {
+    "pretraining": (3, 1),
+}
+
+# Gradient steps, for experiments whose data size varies within a run, as (full, quick).
+_STEPS = {
+    "pretraining_classifier": (800, 300),
 }
 
 
@@ -58,6 +76,8 @@ class RunMode:
     n_valid: int
     n_test: int
     _epochs: MappingProxyType = field(repr=False, compare=False)
+    _repeats: MappingProxyType = field(repr=False, compare=False)
+    _steps: MappingProxyType = field(repr=False, compare=False)
 
     @classmethod
     def named(cls, name: str) -> "RunMode":
@@ -71,7 +91,9 @@ class RunMode:
         n_train, n_valid, n_test = _DATA_SIZES[name]
         index = VALID_MODES.index(name)
         epochs = MappingProxyType({key: value[index] for key, value in _EPOCHS.items()})
-        return cls(name, n_train, n_valid, n_test, epochs)
+        repeats = MappingProxyType({key: value[index] for key, value in _REPEATS.items()})
+        steps = MappingProxyType({key: value[index] for key, value in _STEPS.items()})
+        return cls(name, n_train, n_valid, n_test, epochs, repeats, steps)
 
     @property
     def is_quick(self) -> bool:
@@ -84,20 +106,40 @@ class RunMode:
         >>> RunMode.named("full").epochs("linear_ae_fashion")
         15
         """
-        try:
-            return self._epochs[experiment]
-        except KeyError:
-            known = ", ".join(sorted(self._epochs))
-            raise KeyError(
-                f"No epoch budget for experiment {experiment!r}; known experiments: {known}. "
-                "Add it to genlib/modes.py (_EPOCHS)."
-            ) from None
+        return _look_up(self._epochs, experiment, "epoch budget", "_EPOCHS")
+
+    def repeats(self, experiment: str) -> int:
+        """How many seeds ``experiment`` is repeated with, to measure its spread.
+
+        >>> RunMode.named("full").repeats("pretraining")
+        3
+        """
+        return _look_up(self._repeats, experiment, "repeat count", "_REPEATS")
+
+    def steps(self, experiment: str) -> int:
+        """Number of gradient steps for ``experiment`` in this mode.
+
+        >>> RunMode.named("quick").steps("pretraining_classifier")
+        300
+        """
+        return _look_up(self._steps, experiment, "step budget", "_STEPS")
 
     def __str__(self) -> str:
         return (
             f"Run mode {self.name!r}: {self.n_train:,} training, {self.n_valid:,} validation "
             f"and {self.n_test:,} test images"
         )
+
+
+def _look_up(table, experiment, what, table_name):
+    try:
+        return table[experiment]
+    except KeyError:
+        known = ", ".join(sorted(table))
+        raise KeyError(
+            f"No {what} for experiment {experiment!r}; known experiments: {known}. "
+            f"Add it to genlib/modes.py ({table_name})."
+        ) from None
 
 
 def current_mode() -> RunMode:

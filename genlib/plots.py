@@ -243,3 +243,71 @@ def draw_autoencoder(layer_sizes=(3, 2, 3), *, max_drawn: int = 7, ax=None,
     if title:
         ax.set_title(title)
     return fig
+
+
+def plot_latent_map(points, labels, class_names, *, images=None, min_distance: float = 0.05,
+                    thumbnail_zoom: float = 0.6, ax=None, title: str | None = None):
+    """A 2-D map of a data set (e.g. from t-SNE): one colour per class, a legend of class
+    names, and optionally image thumbnails spread over the map.
+
+    Parameters
+    ----------
+    points : array of shape (n, 2)
+    labels : array of n class indices
+    class_names : sequence of str, indexed by the labels
+    images : array of n images, optional
+        When given, a thumbnail is drawn for every point that lies at least
+        ``min_distance`` (as a fraction of the map's size) from all earlier thumbnails.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_latent_map(rng.normal(size=(50, 2)), rng.integers(0, 3, 50), ["a", "b", "c"],
+    ...                       images=rng.random((50, 28, 28)))
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['a', 'b', 'c']
+    """
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    from genlib._validation import as_array
+
+    points = as_array(points, "points", ndim=2)
+    if points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2), got {points.shape}")
+    labels = np.asarray(labels)
+    if labels.shape != (len(points),):
+        raise ValueError(f"labels must hold one class per point ({len(points)}), got shape {labels.shape}")
+    if labels.min() < 0 or labels.max() >= len(class_names):
+        raise ValueError(f"labels must be class indices in [0, {len(class_names) - 1}], "
+                         f"got values from {labels.min()} to {labels.max()}")
+    if images is not None:
+        images = as_images(images, "images")
+        if len(images) != len(points):
+            raise ValueError(f"images must hold one image per point ({len(points)}), got {len(images)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 7))
+    else:
+        fig = ax.figure
+    colors = plt.get_cmap("tab10")
+    for label, name in enumerate(class_names):
+        mask = labels == label
+        ax.scatter(points[mask, 0], points[mask, 1], s=4, color=colors(label % 10), label=name)
+    if images is not None:
+        # Work in coordinates scaled to [0, 1] so that min_distance is a fraction of the map.
+        scaled = (points - points.min(axis=0)) / np.ptp(points, axis=0).clip(min=1e-12)
+        shown = np.empty((0, 2))
+        for index, position in enumerate(scaled):
+            if len(shown) and np.min(np.sum((shown - position) ** 2, axis=1)) < min_distance ** 2:
+                continue
+            shown = np.vstack([shown, position])
+            thumbnail = OffsetImage(images[index], cmap="binary", zoom=thumbnail_zoom)
+            box = AnnotationBbox(thumbnail, points[index], frameon=True, pad=0.1,
+                                 bboxprops=dict(edgecolor=colors(labels[index] % 10), linewidth=1))
+            ax.add_artist(box)
+    ax.legend(markerscale=4, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,4 +1,4 @@
-"""Measure the course against its time budgets, on this machine.
+"""Measure the course against its time budgets and quality targets, on this machine.
 
     python tools/benchmark.py                      # every chapter, quick and full mode
     python tools/benchmark.py --mode quick --chapter 01
@@ -6,8 +6,10 @@
 
 Each chapter's notebook (``notebooks/NAME.ipynb``) is executed from a fresh kernel, as a
 student would run it, with ``GENLIB_MODE`` set; the wall time includes the kernel start.
-Results are printed as a table and written to ``benchmarks/results-MODE.json`` with a
-description of the machine. The exit status is 1 when a budget is exceeded.
+The results a chapter records with ``genlib.record_result`` (validation errors, …) are
+compared with ``TARGETS`` in full mode. Everything is printed as a table and written to
+``benchmarks/results-MODE.json`` with a description of the machine. The exit status is 1
+when a budget is exceeded or a target missed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Seconds allowed per chapter and mode (from the chapters' issues).
 BUDGETS = {
     "01_efficient_representations": {"quick": 60, "full": 120},
+    "02_stacked_autoencoders": {"quick": 60, "full": 300},
+}
+
+#: Quality targets, in full mode: result name -> (largest allowed value, where it comes from).
+TARGETS = {
+    "stacked_ae.val_mse": (0.0132, "classic 784-100-30 stacked autoencoder"),
+    "tied_ae.val_mse": (0.0133, "classic tied 784-100-30 autoencoder"),
 }
 CI_BUDGET = 20 * 60
 
@@ -47,19 +56,27 @@ def machine() -> dict:
     }
 
 
-def run_chapter(name: str, mode: str) -> float:
-    """Execute one chapter notebook in ``mode`` from an empty folder; return the wall time."""
+def run_chapter(name: str, mode: str) -> tuple[float, dict]:
+    """Execute one chapter notebook in ``mode`` from an empty folder.
+
+    Returns the wall time and the results the chapter recorded (``genlib.record_result``).
+    """
     import nbclient
     import nbformat
 
     notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    os.environ["GENLIB_MODE"] = mode  # the kernel inherits it
     with tempfile.TemporaryDirectory() as folder:
+        results_file = Path(folder) / "results.jsonl"
+        os.environ["GENLIB_MODE"] = mode  # the kernel inherits both variables
+        os.environ["GENLIB_RESULTS_FILE"] = str(results_file)
         client = nbclient.NotebookClient(notebook, timeout=3600, kernel_name="python3",
                                          resources={"metadata": {"path": folder}})
         start = time.perf_counter()
         client.execute()
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        lines = results_file.read_text().splitlines() if results_file.exists() else []
+        results = {record["name"]: record["value"] for record in map(json.loads, lines)}
+        return elapsed, results
 
 
 def run_ci() -> float:
@@ -109,13 +126,22 @@ def main(argv=None) -> int:
     for mode in args.mode or ["quick", "full"]:
         results = {}
         for chapter in chapters:
-            seconds = run_chapter(chapter, mode)
+            seconds, metrics = run_chapter(chapter, mode)
             budget = BUDGETS.get(chapter, {}).get(mode)
             ok = budget is None or seconds <= budget
             over |= not ok
-            results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget, "within_budget": ok}
+            results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget,
+                                "within_budget": ok, "results": metrics}
             budget_text = f"budget {budget} s" if budget else "no budget"
             print(f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})")
+            for metric, value in metrics.items():
+                target = TARGETS.get(metric) if mode == "full" else None
+                verdict = ""
+                if target:
+                    met = value <= target[0]
+                    over |= not met
+                    verdict = f"  (target <= {target[0]}: {'met' if met else 'MISSED'}; {target[1]})"
+                print(f"{'':8}{metric:38} {value:.6g}{verdict}")
         output = ROOT / "benchmarks" / f"results-{mode}.json"
         output.parent.mkdir(exist_ok=True)
         output.write_text(json.dumps({"mode": mode, "machine": info, "chapters": results}, indent=2) + "\n")
