@@ -44,7 +44,7 @@ def test_every_page_of_the_toc_is_built(site):
 def test_chapter_page(site, chapter):
     html = (site / "chapters" / f"{chapter}.html").read_text()
     assert not TF_LOG_NOISE.search(html), f"TensorFlow log lines in {chapter}: {TF_LOG_NOISE.search(html)}"
-    assert "Traceback" not in html
+    assert "Traceback (most recent call last)" not in html
     assert not re.search(r"\{(cite|ref|doc|term)(:[a-z]+)?\}`|:::\{", html), "raw MyST in the page"
     assert f"blob/main/notebooks/{chapter}.ipynb" in html, "no Colab badge pointing at the notebook"
     solutions = re.findall(r'class="solution[^"]*"', html)
