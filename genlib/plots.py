@@ -311,3 +311,44 @@ def plot_latent_map(points, labels, class_names, *, images=None, min_distance: f
     if title:
         ax.set_title(title)
     return fig
+
+
+def plot_number_grids(grids, *, cell_size: float = 0.42, fmt: str = "{:g}", cmap: str = "Blues"):
+    """Small 2-D arrays side by side, each cell shaded and labelled with its value.
+
+    Made to show tiny worked examples (an input, a kernel, their result) step by step.
+
+    Parameters
+    ----------
+    grids : dict mapping a title to a 2-D array
+
+    Examples
+    --------
+    >>> fig = plot_number_grids({"input": [[1, 2], [3, 4]], "kernel": np.eye(3)})
+    >>> [ax.get_title() for ax in fig.axes]
+    ['input', 'kernel']
+    """
+    from genlib._validation import as_array
+
+    if not isinstance(grids, dict) or not grids:
+        raise ValueError("grids must be a non-empty dict mapping a title to a 2-D array")
+    arrays = {title: as_array(grid, f"grids[{title!r}]", ndim=2) for title, grid in grids.items()}
+    widths = [array.shape[1] for array in arrays.values()]
+    height = max(array.shape[0] for array in arrays.values())
+    fig, axes = plt.subplots(1, len(arrays), squeeze=False, gridspec_kw={"width_ratios": widths},
+                             figsize=(cell_size * (sum(widths) + 1.5 * len(arrays)),
+                                      cell_size * height + 0.6))
+    for ax, (title, array) in zip(axes.flat, arrays.items()):
+        limit = max(np.abs(array).max(), 1e-12)
+        ax.imshow(array, cmap=cmap, vmin=min(0, array.min()), vmax=limit)
+        for (row, column), value in np.ndenumerate(array):
+            dark = abs(value) > 0.6 * limit
+            ax.text(column, row, fmt.format(value), ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
+        ax.set_xticks(np.arange(array.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(array.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="0.6", linewidth=0.5)
+        ax.grid(which="major", visible=False)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.set_title(title, fontsize=9)
+    return fig

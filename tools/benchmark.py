@@ -31,12 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = {
     "01_efficient_representations": {"quick": 60, "full": 120},
     "02_stacked_autoencoders": {"quick": 60, "full": 300},
+    "03_convolutional_recurrent": {"quick": 60, "full": 480},
 }
 
 #: Quality targets, in full mode: result name -> (largest allowed value, where it comes from).
 TARGETS = {
     "stacked_ae.val_mse": (0.0132, "classic 784-100-30 stacked autoencoder"),
     "tied_ae.val_mse": (0.0133, "classic tied 784-100-30 autoencoder"),
+    "conv_ae.val_mse": (0.0121, "classic convolutional autoencoder, 30 codings, 10 epochs"),
+    "rnn_ae.val_mse": (0.0104, "classic LSTM 100-30 recurrent autoencoder, 10 epochs"),
 }
 CI_BUDGET = 20 * 60
 
