@@ -45,9 +45,9 @@ _EPOCHS = {
     "greedy_finetune": (4, 10),
     "too_powerful": (150, 60),
     # Chapter 3: convolutional and recurrent autoencoders (the recurrent one is the slowest
-    # model of the chapter: about 30 s per epoch on two cores).
+    # model of the chapter: about 20 s per epoch on two cores).
     "conv_ae": (4, 10),
-    "rnn_ae": (6, 3),
+    "rnn_ae": (11, 3),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).

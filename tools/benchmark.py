@@ -147,7 +147,11 @@ def main(argv=None) -> int:
                 print(f"{'':8}{metric:38} {value:.6g}{verdict}")
         output = ROOT / "benchmarks" / f"results-{mode}.json"
         output.parent.mkdir(exist_ok=True)
-        output.write_text(json.dumps({"mode": mode, "machine": info, "chapters": results}, indent=2) + "\n")
+        # Chapters measured earlier stay in the file; the ones measured now replace theirs.
+        recorded = json.loads(output.read_text())["chapters"] if output.exists() else {}
+        recorded.update(results)
+        output.write_text(json.dumps({"mode": mode, "machine": info, "chapters": recorded},
+                                     indent=2) + "\n")
         print(f"wrote {output.relative_to(ROOT)}")
     return 1 if over else 0
 
