@@ -15,12 +15,13 @@ book: venv data check-notebooks
 	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
+# Quick mode unless GENLIB_MODE says otherwise: the notebooks' kernels inherit it.
 test: venv data
-	$(BIN)/python -m pytest
+	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest
 
 # The fast part alone: genlib's unit tests and doctests, no notebook, no book build.
 unit: venv data
-	$(BIN)/python -m pytest genlib tests -m "not slow"
+	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest genlib tests -m "not slow"
 
 venv: $(STAMP)
 

@@ -5,6 +5,7 @@ from scipy.linalg import subspace_angles
 
 from genlib.exercises import Feedback
 from genlib.exercises.ch01 import check_pca_reconstruction, check_principal_angles
+from tests.feedback_helpers import assert_not_yet
 
 
 def right_angles(a, b):
@@ -31,11 +32,7 @@ def test_right_answers_pass():
 
 
 def check_says(function, *phrases, checker=check_principal_angles):
-    feedback = checker(function)
-    assert not feedback.passed
-    assert repr(feedback).startswith("✘ Not yet")
-    for phrase in phrases:
-        assert phrase in feedback.message, feedback.message
+    assert_not_yet(checker(function), *phrases)
 
 
 def test_angle_mistakes_are_named():

@@ -10,6 +10,7 @@ import pytest
 from genlib.exercises import Feedback
 from genlib.exercises import ch03
 from genlib.exercises.ch03 import check_transposed_output_size
+from tests.feedback_helpers import assert_not_yet
 
 
 def transposed_output_size(size, kernel_size, strides, padding):
@@ -25,13 +26,7 @@ def keras_formula(size, kernel_size, strides, padding):
 
 
 def says(function, *phrases):
-    feedback = check_transposed_output_size(function)
-    assert isinstance(feedback, Feedback)
-    assert not feedback.passed, feedback
-    assert repr(feedback).startswith("✘ Not yet")
-    for phrase in phrases:
-        assert phrase in feedback.message, feedback.message
-    return feedback.message
+    return assert_not_yet(check_transposed_output_size(function), *phrases)
 
 
 def test_right_answers_pass():
