@@ -15,6 +15,9 @@ Submodules, one concept each:
 - :mod:`genlib.layers` – custom Keras layers (``DenseTranspose``);
 - :mod:`genlib.stacked` – stacked autoencoders, tied weights, greedy layer-wise training;
 - :mod:`genlib.pretraining` – unsupervised pretraining measured against training from scratch;
+- :mod:`genlib.denoising` – denoising autoencoders: corruption layers, noise sweeps (chapter 4);
+- :mod:`genlib.sparse` – sparse autoencoders: the KL sparsity regularizer, sparsity measures (chapter 5);
+- :mod:`genlib.frechet` – a Fréchet distance on a shipped Fashion-MNIST classifier's features;
 - :mod:`genlib.results` – results recorded for the benchmark script;
 - :mod:`genlib.source` – show genlib's code in a notebook;
 - :mod:`genlib.exercises` – checkers that give students specific feedback.

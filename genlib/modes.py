@@ -48,6 +48,33 @@ _EPOCHS = {
     # model of the chapter: about 20 s per epoch on two cores).
     "conv_ae": (4, 10),
     "rnn_ae": (11, 3),
+    # Chapter 4: the plain, Gaussian-noise and dropout 784-100-30 autoencoders (batch 256,
+    # the same epochs for the three); the short runs of the noise sweep and of the
+    # salt-and-pepper exercise (20,000 images, batch 64).
+    "denoising_ae": (8, 10),
+    "denoising_sweep": (3, 2),
+    # Chapter 5: sparse autoencoders (784-100-300 sigmoid codings, batch 128): the
+    # unpenalized, L1 and KL models; the L1 equivalence check (2,048 images); the short
+    # runs of the sparsity-weight sweep; the exercises' models.
+    "sparse_ae": (12, 12),
+    "l1_equivalence": (1, 1),
+    "sparse_sweep": (3, 4),
+    "sparse_exercise": (5, 6),
+    # Chapter 6: variational autoencoders, 10-D codings (the quality target) and 2-D
+    # codings (the latent map), the latent-weight experiment and the digits exercise.
+    "vae": (16, 8),
+    "vae_2d": (10, 8),
+    "vae_latent_weight": (8, 4),
+    "vae_digits": (60, 15),
+    # Chapter 7: GANs, in epochs of run.steps("gan_epoch") steps of 128 images (not passes
+    # over the data): the dense GAN, its remedies and replay exercise (the same budget, for
+    # a fair comparison), the DCGAN (the costliest model of the chapter, about 0.05 s per
+    # step on two cores), the conditional GAN exercise, and the VAE retrained for the
+    # side-by-side comparison (chapter 6's model and budget).
+    "dense_gan": (30, 3),
+    "dcgan": (20, 3),
+    "conditional_gan": (10, 2),
+    "vae_comparison": (16, 2),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).
@@ -58,6 +85,10 @@ _REPEATS = {
 # Gradient steps, for experiments whose data size varies within a run, as (full, quick).
 _STEPS = {
     "pretraining_classifier": (800, 300),
+    # Chapter 7: the steps of one GAN "epoch" (how often progress and samples are shown).
+    "gan_epoch": (100, 10),
+    # Chapter 7: DCGAN steps timed with and without XLA (after a warm-up step).
+    "xla_timing": (20, 3),
 }
 
 

@@ -2,10 +2,12 @@
 
 Makes the repository root importable (``import tools.notebooks``), runs everything in quick
 mode unless GENLIB_MODE says otherwise (notebook kernels and the book build inherit it), and
-makes sure no test ever downloads the data set.
+makes sure no test ever downloads the data set. ``book_html`` builds the book once per test
+run, for every test that needs the site (tests/test_book.py, tests/test_browser.py).
 """
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,3 +39,28 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory) -> Path:
+    """The book built once per test run (quick mode, warnings are errors): its HTML folder.
+
+    Built into a temporary folder, so that ``_build/`` (perhaps a full-mode book) is left alone.
+    Every chapter is executed: about a minute per chapter on two cores. To work on the tests
+    of the site without building it each time, set ``GENLIB_TEST_SITE`` to the HTML folder of
+    a book you built (``GENLIB_MODE=quick jupyter-book build . --path-output DIR``).
+    """
+    if os.environ.get("GENLIB_TEST_SITE"):
+        return Path(os.environ["GENLIB_TEST_SITE"]).resolve()
+    output = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going",
+         "--path-output", str(output)],
+        capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, "the book build failed or warned:\n" + "\n".join(
+        line for line in result.stdout.splitlines() if "WARNING" in line or "ERROR" in line
+    )[-5000:]
+    return output / "_build" / "html"

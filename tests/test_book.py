@@ -1,37 +1,33 @@
 """The book builds with warnings as errors, in quick mode, and shows no TensorFlow log noise.
 
-Slow (it executes every chapter): about a minute per chapter on two cores.
+Slow: the book is built once per test run (``book_html`` in conftest.py, shared with
+tests/test_browser.py), executing every chapter: about a minute per chapter on two cores.
 """
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.toc import toc_chapters
+
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
+CHAPTERS = toc_chapters()  # the chapters the book publishes
 TF_LOG_NOISE = re.compile(r"oneDNN|cuda|absl::|WARNING:tensorflow|I0000 |E0000 |retracing")
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    output = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going",
-         "--path-output", str(output)],
-        capture_output=True, text=True, env=environment,
-    )
-    assert result.returncode == 0, "the book build failed or warned:\n" + "\n".join(
-        line for line in result.stdout.splitlines() if "WARNING" in line or "ERROR" in line
-    )[-5000:]
-    return output / "_build" / "html"
+@pytest.fixture()
+def site(book_html):
+    return book_html
+
+
+def test_every_chapter_is_in_the_toc():
+    """A chapter left out of _toc.yml would silently not be published (only_build_toc_files)."""
+    files = sorted(path.stem for path in (ROOT / "chapters").glob("*.md"))
+    missing = [name for name in files if name not in CHAPTERS]
+    assert not missing, f"add these chapters to _toc.yml, or they are not in the book: {missing}"
 
 
 def test_every_page_of_the_toc_is_built(site):
@@ -60,3 +56,16 @@ def test_landing_page_shows_the_whole_plan_and_links_only_existing_pages(site):
         assert title in html
     for target in re.findall(r'href="([^"#:]+\.html)', html):
         assert (site / "book" / target).resolve().exists(), f"the landing page links to missing {target}"
+
+
+def test_results_page_is_generated_from_the_benchmark_files(site):
+    from tools.results_page import Report
+
+    html = (site / "book" / "results.html").read_text()
+    report = Report.load()
+    for chapter in report.chapters():
+        assert report.chapter_title(chapter) in html, f"{chapter} is missing from the results page"
+    if report.recorded("full") or report.recorded("quick"):
+        assert '<img alt="Horizontal bar charts' in html, "no chart of the time per chapter"
+    else:
+        assert "No results were recorded yet" in html

@@ -3,6 +3,7 @@
     python tools/benchmark.py                      # every chapter, quick and full mode
     python tools/benchmark.py --mode quick --chapter 01
     python tools/benchmark.py --ci                 # time .ci/run on a fresh clone
+    python tools/benchmark.py --book               # time the whole book's build, full mode
 
 Each chapter's notebook (``notebooks/NAME.ipynb``) is executed from a fresh kernel, as a
 student would run it, with ``GENLIB_MODE`` set; the wall time includes the kernel start.
@@ -10,6 +11,10 @@ The results a chapter records with ``genlib.record_result`` (validation errors, 
 compared with ``TARGETS`` in full mode. Everything is printed as a table and written to
 ``benchmarks/results-MODE.json`` with a description of the machine. The exit status is 1
 when a budget is exceeded or a target missed.
+
+``--book`` times ``jupyter-book build`` of the whole book from scratch in full mode (into
+``_build``, the real book), records it in ``benchmarks/results-full.json`` under ``book``, and
+builds again so that the results page (``book/results.md``) shows the time just measured.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ BUDGETS = {
     "01_efficient_representations": {"quick": 60, "full": 120},
     "02_stacked_autoencoders": {"quick": 60, "full": 300},
     "03_convolutional_recurrent": {"quick": 60, "full": 480},
+    "04_denoising_autoencoders": {"quick": 60, "full": 180},
+    "05_sparse_autoencoders": {"quick": 60, "full": 240},
+    "06_variational_autoencoders": {"quick": 60, "full": 300},
+    "07_generative_adversarial_networks": {"quick": 60, "full": 480},
 }
 
 #: Quality targets, in full mode: result name -> (largest allowed value, where it comes from).
@@ -40,8 +49,21 @@ TARGETS = {
     "tied_ae.val_mse": (0.0133, "classic tied 784-100-30 autoencoder"),
     "conv_ae.val_mse": (0.0121, "classic convolutional autoencoder, 30 codings, 10 epochs"),
     "rnn_ae.val_mse": (0.0104, "classic LSTM 100-30 recurrent autoencoder, 10 epochs"),
+    "denoising_dropout.val_mse": (0.0166, "classic Dropout(0.5) 784-100-30 denoising "
+                                          "autoencoder, 10 epochs"),
+    "sparse_l1.val_loss": (0.0111, "classic L1 sparse autoencoder 784-100-300 (1e-4), 10 epochs; "
+                                   "Keras' loss, MSE + penalty"),
+    "sparse_kl.val_loss": (0.0099, "classic KL sparse autoencoder (p = 0.1, weight 5e-3); "
+                                   "Keras' loss, MSE + penalty"),
+    "sparse_kl.mean_activation_error": (0.02, "|mean coding activation - 0.1| of the KL sparse "
+                                              "autoencoder"),
+    "vae.val_loss": (0.0311, "classic 10-D VAE, 784-150-100, 25 epochs at batch 128"),
+    "dcgan.classes_missed": (1, "DCGAN samples cover at least 9 of the 10 classes (chapter 7)"),
+    "dcgan_minus_dense.frechet": (0.0, "the DCGAN's Fréchet distance is below the dense GAN's"),
 }
 CI_BUDGET = 20 * 60
+#: The whole book, every chapter in full mode, built on 2 CPU cores (issue 10).
+BOOK_BUDGET = 45 * 60
 
 
 def machine() -> dict:
@@ -102,6 +124,37 @@ def run_ci() -> float:
         return elapsed
 
 
+def build_book(*, fresh: bool) -> float:
+    """Build the whole book in full mode into ``_build``; return the wall time in seconds.
+
+    ``fresh`` rebuilds every page (``--all``), executing every chapter; otherwise Sphinx reads
+    again only what changed (and the results page, which it reads at every build).
+    """
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"]
+    start = time.perf_counter()
+    result = subprocess.run(command + (["--all"] if fresh else []), cwd=ROOT,
+                            env={**os.environ, "GENLIB_MODE": "full"}, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        problems = [line for line in result.stdout.splitlines() if "WARNING" in line or "ERROR" in line]
+        print("\n".join(problems[-40:]) or result.stdout[-3000:], result.stderr[-3000:], sep="\n")
+        raise SystemExit(f"the book build failed (exit {result.returncode}) after {elapsed:.0f} s")
+    return elapsed
+
+
+def record_book(seconds: float, info: dict) -> Path:
+    """Write the whole book's build time into ``benchmarks/results-full.json`` (``book``)."""
+    output = ROOT / "benchmarks" / "results-full.json"
+    output.parent.mkdir(exist_ok=True)
+    recorded = json.loads(output.read_text()) if output.exists() else {"mode": "full", "chapters": {}}
+    recorded["book"] = {"seconds": round(seconds, 1), "budget_seconds": BOOK_BUDGET,
+                        "within_budget": seconds <= BOOK_BUDGET, "machine": info}
+    output.write_text(json.dumps(recorded, indent=2) + "\n")
+    return output
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", action="append", choices=["quick", "full"],
@@ -109,7 +162,20 @@ def main(argv=None) -> int:
     parser.add_argument("--chapter", action="append",
                         help="chapter name or number prefix, e.g. 01 (default: all)")
     parser.add_argument("--ci", action="store_true", help="time .ci/run on a fresh clone instead")
+    parser.add_argument("--book", action="store_true",
+                        help="time the whole book's build in full mode (into _build) instead")
     args = parser.parse_args(argv)
+
+    if args.book:
+        info = machine()
+        elapsed = build_book(fresh=True)
+        output = record_book(elapsed, info)
+        verdict = "within" if elapsed <= BOOK_BUDGET else "OVER"
+        print(f"the whole book, full mode: {elapsed:.0f} s on {info['cpus']} CPUs, "
+              f"{verdict} the budget of {BOOK_BUDGET} s; wrote {output.relative_to(ROOT)}")
+        build_book(fresh=False)  # the results page now shows the time just measured
+        print("The book is in _build/html/index.html")
+        return 0 if elapsed <= BOOK_BUDGET else 1
 
     if args.ci:
         elapsed = run_ci()
@@ -148,10 +214,12 @@ def main(argv=None) -> int:
         output = ROOT / "benchmarks" / f"results-{mode}.json"
         output.parent.mkdir(exist_ok=True)
         # Chapters measured earlier stay in the file; the ones measured now replace theirs.
-        recorded = json.loads(output.read_text())["chapters"] if output.exists() else {}
+        # The whole book's build time (--book) stays too.
+        saved = json.loads(output.read_text()) if output.exists() else {}
+        recorded = saved.get("chapters", {})
         recorded.update(results)
-        output.write_text(json.dumps({"mode": mode, "machine": info, "chapters": recorded},
-                                     indent=2) + "\n")
+        saved.update({"mode": mode, "machine": info, "chapters": recorded})
+        output.write_text(json.dumps(saved, indent=2) + "\n")
         print(f"wrote {output.relative_to(ROOT)}")
     return 1 if over else 0
 

@@ -6,6 +6,9 @@ which Jupyter Book passes to Sphinx as ``html_theme_options["repository_url"]`` 
 ``["repository_branch"]``; the Colab address is made by the same function that makes the
 notebooks' own badges (``tools.notebooks.colab_url_for``), so the two cannot disagree.
 
+The badge image is the book's own (``book/_static/colab-badge.svg``), not Colab's remote
+one: a page of the book loads nothing from other sites, so it also reads well offline.
+
 Enabled in ``_config.yml``::
 
     sphinx:
@@ -25,16 +28,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # this file is ROOT/book/_ext/c
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.notebooks import COLAB_BADGE_IMAGE, colab_url_for
+from tools.notebooks import colab_url_for
 
 logger = logging.getLogger(__name__)
 
 CHAPTERS = "chapters/"
+BADGE_IMAGE = "/book/_static/colab-badge.svg"  # a leading slash: relative to the book's root
 
 
 def _badge(url: str) -> nodes.paragraph:
     """``<p class="colab-badge"><a href=URL><img alt="Open In Colab" ...></a></p>``."""
-    image = nodes.image(uri=COLAB_BADGE_IMAGE, alt="Open In Colab")
+    image = nodes.image(uri=BADGE_IMAGE, alt="Open In Colab")
     link = nodes.reference("", "", image, refuri=url, internal=False)
     return nodes.paragraph("", "", link, classes=["colab-badge"])
 

@@ -1,0 +1,870 @@
+"""Generative adversarial networks (chapter 7): builders, a ``GAN`` model, remedies, callbacks.
+
+A GAN pairs a *generator*, which turns random codings into images, with a *discriminator*,
+which tells real images from generated ones. :class:`GAN` trains both with its own
+``train_step``: one step updates the discriminator, then the generator, each with its own
+optimizer. Images live in [-1, 1] (the generator ends with ``tanh``); :func:`to_gan_range`
+and :meth:`GAN.sample` convert from and to the [0, 1] pixels of the rest of the course.
+
+>>> from genlib import gan
+>>> generator = gan.build_dense_generator(codings_size=30)
+>>> discriminator = gan.build_dense_discriminator()
+>>> model = gan.GAN(generator, discriminator)
+>>> model.sample(4, seed=0).shape
+(4, 28, 28)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from genlib._validation import check_positive_int
+
+IMAGE_SHAPE = (28, 28)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+def to_gan_range(images):
+    """Scale images from [0, 1] to [-1, 1], the range of a ``tanh`` generator.
+
+    >>> to_gan_range(np.array([0.0, 0.5, 1.0]))
+    array([-1.,  0.,  1.], dtype=float32)
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.size and (images.min() < 0.0 or images.max() > 1.0):
+        raise ValueError(
+            f"to_gan_range expects images in [0, 1], got values in [{images.min():.3g}, "
+            f"{images.max():.3g}]: divide 8-bit images by 255 first, or pass images that are "
+            "already in [-1, 1] to the GAN directly"
+        )
+    return images * 2.0 - 1.0
+
+
+def check_gan_batch(images, image_shape=IMAGE_SHAPE, name="images"):
+    """Check that ``images`` is a batch the GAN can train on; return it as a float32 array.
+
+    The batch must have shape ``(n, *image_shape)`` (a trailing channel axis of 1 is
+    accepted) and values in [-1, 1]. Each problem raises a ``ValueError`` saying what to do.
+
+    >>> check_gan_batch(np.zeros((2, 28, 28))).shape
+    (2, 28, 28)
+    >>> check_gan_batch(np.full((2, 28, 28), 255.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: images has values in [255, 255], outside [-1, 1]: a GAN's generator ends with tanh, so scale the real images to [-1, 1] too (genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 for 8-bit images)
+    """
+    array = np.asarray(images, dtype="float32")
+    image_shape = tuple(image_shape)
+    shape = array.shape
+    if shape[-1:] == (1,) and shape[1:-1] == image_shape:
+        array = array[..., 0]
+    if array.ndim != len(image_shape) + 1 or array.shape[1:] != image_shape:
+        raise ValueError(
+            f"{name} has shape {shape}; this GAN trains on batches of shape (n, "
+            f"{', '.join(map(str, image_shape))}) (the shape of its generator's output)"
+            + (": reshape flat images with x.reshape(-1, "
+               f"{', '.join(map(str, image_shape))})" if array.ndim == 2 else "")
+        )
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    low, high = float(array.min()), float(array.max())
+    if low < -1.0 or high > 1.0:
+        raise ValueError(
+            f"{name} has values in [{low:.3g}, {high:.3g}], outside [-1, 1]: a GAN's generator "
+            "ends with tanh, so scale the real images to [-1, 1] too "
+            "(genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 for 8-bit images)"
+        )
+    return array
+
+
+def gan_dataset(images, labels=None, *, batch_size: int = 128, seed: int | None = None):
+    """A ``tf.data`` pipeline of real images for a GAN: shuffle, batch, prefetch.
+
+    ``images`` must already be in [-1, 1] (see :func:`to_gan_range`); they are checked
+    once, here. The last incomplete batch is dropped, so that every step sees
+    ``batch_size`` real images (and a compiled step is traced only once). With ``labels``
+    (for a conditional GAN) the dataset yields ``(images, labels)`` pairs.
+
+    Examples
+    --------
+    >>> x = np.zeros((300, 28, 28), dtype="float32")
+    >>> dataset = gan_dataset(x, batch_size=128, seed=42)
+    >>> [tuple(batch.shape) for batch in dataset]
+    [(128, 28, 28), (128, 28, 28)]
+    """
+    images = check_gan_batch(images)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if batch_size > len(images):
+        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} images: "
+                         "lower it, or pass more images")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),):
+            raise ValueError(f"labels must have shape ({len(images)},), one class index per "
+                             f"image, got {labels.shape}")
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers and builders
+# ---------------------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="genlib")
+class MinibatchStdDev(keras.layers.Layer):
+    """Append the batch's average standard deviation to every example, as one more feature.
+
+    A remedy against mode collapse (Karras et al. 2018): a generator that produces the
+    same image over and over makes batches with a small spread, which real batches do not
+    have. With this feature the discriminator can *see* the spread of a whole batch, so a
+    collapsed generator is easy to catch. Real and generated images must then be passed to
+    the discriminator in separate batches (as :class:`GAN` does).
+
+    Examples
+    --------
+    >>> layer = MinibatchStdDev()
+    >>> x = np.array([[0.0, 2.0], [2.0, 2.0]], dtype="float32")
+    >>> np.asarray(layer(x)).round(3)   # standard deviations 1 and 0: average 0.5
+    array([[0. , 2. , 0.5],
+           [2. , 2. , 0.5]], dtype=float32)
+    """
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=0, keepdims=True)
+        std = ops.sqrt(ops.mean(ops.square(inputs - mean), axis=0) + 1e-8)
+        feature = ops.ones_like(inputs[..., :1]) * ops.mean(std)
+        return ops.concatenate([inputs, feature], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+def _check_sizes(sizes, name):
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of layer sizes, e.g. (64, 128), got {sizes!r}")
+    sizes = tuple(check_positive_int(size, f"each entry of {name}") for size in sizes)
+    if not sizes:
+        raise ValueError(f"{name} must name at least one layer")
+    return sizes
+
+
+def build_dense_generator(codings_size: int = 30, hidden=(100, 150), activation="selu"):
+    """A dense generator: codings → hidden ``Dense`` layers → a 28 × 28 image in [-1, 1].
+
+    Examples
+    --------
+    >>> generator = build_dense_generator(codings_size=30)
+    >>> generator.input_shape, generator.output_shape
+    ((None, 30), (None, 28, 28))
+    """
+    codings_size = check_positive_int(codings_size, "codings_size")
+    hidden = _check_sizes(hidden, "hidden")
+    return keras.Sequential([
+        keras.Input((codings_size,)),
+        *[keras.layers.Dense(units, activation=activation) for units in hidden],
+        keras.layers.Dense(math.prod(IMAGE_SHAPE), activation="tanh"),
+        keras.layers.Reshape(IMAGE_SHAPE),
+    ], name="dense_generator")
+
+
+def build_dense_discriminator(hidden=(150, 100), activation="selu", dropout: float = 0.0,
+                              minibatch_stddev=False):
+    """A dense discriminator: a 28 × 28 image → hidden ``Dense`` layers → one logit.
+
+    The output is a logit (no sigmoid): the loss applies the sigmoid itself, which is
+    numerically safer when the discriminator is very sure. ``dropout`` adds a dropout
+    layer after each hidden layer; ``minibatch_stddev=True`` adds a
+    :class:`MinibatchStdDev` feature before the output layer.
+
+    Examples
+    --------
+    >>> build_dense_discriminator().output_shape
+    (None, 1)
+    """
+    hidden = _check_sizes(hidden, "hidden")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    layers = []
+    for units in hidden:
+        layers.append(keras.layers.Dense(units, activation=activation))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    extra = [MinibatchStdDev()] if minibatch_stddev else []
+    return keras.Sequential([
+        keras.Input(IMAGE_SHAPE),
+        keras.layers.Flatten(),
+        *layers,
+        *extra,
+        keras.layers.Dense(1),
+    ], name="dense_discriminator")
+
+
+def build_dcgan_generator(codings_size: int = 100, filters=(128, 64), kernel_size: int = 5):
+    """A DCGAN generator (Radford et al. 2015), sized for 28 × 28 images.
+
+    A ``Dense`` layer makes ``filters[0]`` feature maps of 7 × 7; two stride-2 transposed
+    convolutions (``kernel_size`` × ``kernel_size``) double their size to 14 × 14 with
+    ``filters[1]`` maps, then to 28 × 28 with one. Batch normalization and ReLU after every
+    layer but the last, whose ``tanh`` outputs pixels in [-1, 1].
+
+    Examples
+    --------
+    >>> generator = build_dcgan_generator(codings_size=64, filters=(64, 32))
+    >>> [tuple(layer.output.shape[1:]) for layer in generator.layers
+    ...  if "transpose" in layer.name]
+    [(14, 14, 32), (28, 28, 1)]
+    """
+    codings_size = check_positive_int(codings_size, "codings_size")
+    first, second = _check_pair(filters, "filters")
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    return keras.Sequential([
+        keras.Input((codings_size,)),
+        keras.layers.Dense(7 * 7 * first, use_bias=False),
+        keras.layers.Reshape((7, 7, first)),
+        keras.layers.BatchNormalization(),
+        keras.layers.ReLU(),
+        keras.layers.Conv2DTranspose(second, kernel_size, strides=2, padding="same",
+                                     use_bias=False),
+        keras.layers.BatchNormalization(),
+        keras.layers.ReLU(),
+        keras.layers.Conv2DTranspose(1, kernel_size, strides=2, padding="same",
+                                     activation="tanh"),
+        keras.layers.Reshape(IMAGE_SHAPE),
+    ], name="dcgan_generator")
+
+
+def build_dcgan_discriminator(filters=(64, 128), kernel_size: int = 5, dropout: float = 0.3,
+                              minibatch_stddev=False):
+    """A DCGAN discriminator: two stride-2 convolutions with leaky ReLU, then one logit.
+
+    Strided convolutions (``filters[0]`` then ``filters[1]`` maps of ``kernel_size`` ×
+    ``kernel_size``) instead of pooling let the network learn its own downsampling; leaky
+    ReLU keeps gradients flowing to the generator even for inputs the discriminator
+    rejects; dropout after each convolution regularizes it. The output is a logit.
+    ``minibatch_stddev=True`` adds a :class:`MinibatchStdDev` feature map before the
+    second convolution.
+
+    Examples
+    --------
+    >>> discriminator = build_dcgan_discriminator(filters=(32, 64))
+    >>> discriminator.output_shape
+    (None, 1)
+    """
+    first, second = _check_pair(filters, "filters")
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    extra = [MinibatchStdDev()] if minibatch_stddev else []
+    return keras.Sequential([
+        keras.Input(IMAGE_SHAPE),
+        keras.layers.Reshape((*IMAGE_SHAPE, 1)),
+        keras.layers.Conv2D(first, kernel_size, strides=2, padding="same"),
+        keras.layers.LeakyReLU(0.2),
+        keras.layers.Dropout(dropout),
+        *extra,
+        keras.layers.Conv2D(second, kernel_size, strides=2, padding="same"),
+        keras.layers.LeakyReLU(0.2),
+        keras.layers.Dropout(dropout),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1),
+    ], name="dcgan_discriminator")
+
+
+def _check_pair(filters, name):
+    sizes = _check_sizes(filters, name)
+    if len(sizes) != 2:
+        raise ValueError(f"{name} must hold two numbers of filters (one per resolution), "
+                         f"got {filters!r}")
+    return sizes
+
+
+# ---------------------------------------------------------------------------------------------
+# The GAN
+# ---------------------------------------------------------------------------------------------
+
+
+def _first(shape):
+    """The first input's shape of a model with one or several inputs."""
+    return shape[0] if isinstance(shape, list) else shape
+
+
+@keras.saving.register_keras_serializable(package="genlib")
+class GAN(keras.Model):
+    """A generator and a discriminator, trained against each other by ``fit``.
+
+    Each training step has two phases (:meth:`discriminator_step`, then
+    :meth:`generator_step`):
+
+    1. the generator makes a batch of fake images, and the discriminator is updated to
+       output "real" (target 1) for the real batch and "fake" (target 0) for the fakes.
+       Only the discriminator's weights change;
+    2. the generator makes new fakes, and is updated so that the discriminator outputs
+       "real" for them. Only the generator's weights change; its only signal is the
+       gradient that flows back through the discriminator.
+
+    Both phases use the binary cross-entropy on the discriminator's logits; ``compile``
+    takes one optimizer per network. Real images must be in [-1, 1] (see
+    :func:`gan_dataset`).
+
+    Parameters
+    ----------
+    generator : keras.Model
+        Codings of shape (codings_size,) → images of shape (28, 28) in [-1, 1].
+    discriminator : keras.Model
+        Images → one logit per image (no sigmoid).
+    label_smoothing : float
+        One-sided label smoothing (Salimans et al. 2016): the discriminator's target for
+        real images is ``1 - label_smoothing`` instead of 1; fakes keep 0.
+    instance_noise : float
+        Standard deviation of Gaussian noise added to every image the discriminator sees,
+        real or fake, in both phases (Sønderby et al. 2017): it blurs both distributions so
+        that they overlap, which keeps the discriminator from becoming perfectly sure.
+    seed : int, optional
+        Seed of the codings and noise drawn during training.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28)).astype("float32")
+    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
+    >>> history = gan.fit(gan_dataset(x, batch_size=32, seed=0), epochs=2, verbose=0)
+    >>> sorted(history.history)
+    ['d_loss', 'g_loss']
+    """
+
+    def __init__(self, generator, discriminator, *, label_smoothing: float = 0.0,
+                 instance_noise: float = 0.0, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        for name, model in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(model, keras.Model):
+                raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+            if not model.built:
+                raise ValueError(f"the {name} is not built: start it with keras.Input(...)")
+        if not 0.0 <= label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5) (0.1 is usual), "
+                             f"got {label_smoothing!r}")
+        if not instance_noise >= 0.0:
+            raise ValueError(f"instance_noise must be >= 0, got {instance_noise!r}")
+        self.generator, self.discriminator = generator, discriminator
+        self.label_smoothing, self.instance_noise = float(label_smoothing), float(instance_noise)
+        # With several inputs (a conditional GAN's labels), the codings and images come first.
+        self.codings_size = int(_first(generator.input_shape)[-1])
+        self.image_shape = tuple(int(side) for side in generator.output_shape[1:])
+        if tuple(_first(discriminator.input_shape)[1:]) != self.image_shape:
+            raise ValueError(f"the generator makes images of shape {self.image_shape} but the "
+                             f"discriminator reads "
+                             f"{tuple(_first(discriminator.input_shape)[1:])}")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_optimizer = self.g_optimizer = None
+        self.built = True  # both networks are built
+
+    # -- compiling and fitting ----------------------------------------------------------------
+
+    def compile(self, d_optimizer, g_optimizer, *, jit_compile="auto", **kwargs):
+        """Set one optimizer per network (``jit_compile=True`` compiles the step with XLA).
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4))
+        """
+        for name, optimizer in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if not isinstance(optimizer, keras.optimizers.Optimizer):
+                raise TypeError(f"{name} must be a keras optimizer instance, e.g. "
+                                f"keras.optimizers.Adam(2e-4, beta_1=0.5), got {optimizer!r}")
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two optimizer instances: "
+                             "each keeps its own state (moments, step count) for its network")
+        super().compile(jit_compile=jit_compile, **kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        # Built now, outside the compiled step, so that no variable is created while tracing.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit``, after checking the real images (shape and range) first."""
+        if self.d_optimizer is None:
+            raise RuntimeError("call gan.compile(d_optimizer, g_optimizer) before fit")
+        if isinstance(x, tf.data.Dataset):
+            # A (images, labels) dataset is for subclasses that train on labels too.
+            spec = x.element_spec[0] if isinstance(x.element_spec, tuple) else x.element_spec
+            shape = tuple(spec.shape[1:]) if hasattr(spec, "shape") else None
+            if shape not in (self.image_shape, (*self.image_shape, 1)):
+                raise ValueError(
+                    f"the dataset yields {x.element_spec}; this GAN trains on batches of "
+                    f"images of shape (n, {', '.join(map(str, self.image_shape))}): "
+                    "use gan_dataset(images, batch_size=...)")
+            first = next(iter(x.take(1)))
+            check_gan_batch(first[0] if isinstance(first, tuple) else first, self.image_shape,
+                            "the dataset's first batch")
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself (gan_dataset does)
+        elif x is not None:
+            x = check_gan_batch(x, self.image_shape, "x")
+        return super().fit(x, *args, **kwargs)
+
+    # -- the training step --------------------------------------------------------------------
+
+    def train_step(self, data):
+        real_images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is not None or isinstance(real_images, (tuple, list)):
+            raise ValueError("this GAN trains on batches of images only, got (images, labels) "
+                             "pairs: subclass GAN to use labels (a conditional GAN)")
+        shape = tuple(real_images.shape[1:])
+        if shape == (*self.image_shape, 1):
+            real_images = ops.squeeze(real_images, axis=-1)
+        elif shape != self.image_shape:
+            raise ValueError(f"this GAN trains on batches of shape (n, "
+                             f"{', '.join(map(str, self.image_shape))}), got "
+                             f"{tuple(real_images.shape)}")
+        d_loss = self.discriminator_step(real_images)
+        g_loss = self.generator_step(ops.shape(real_images)[0])
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    def discriminator_step(self, real_images):
+        """Phase 1: one update of the discriminator on real images and fresh fakes.
+
+        Returns the discriminator's loss. The generator only makes the fakes; no gradient
+        is computed for it, so its weights do not change.
+        """
+        batch_size = ops.shape(real_images)[0]
+        fake_images = self.generator(self.codings(batch_size), training=True)
+        fake_images = self.discriminator_fakes(fake_images)
+        with tf.GradientTape() as tape:
+            # Two separate calls, so that a MinibatchStdDev layer sees pure batches.
+            real_logits = self.discriminator(self._noisy(real_images), training=True)
+            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            d_loss = self.discriminator_loss(real_logits, fake_logits)
+        weights = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+        return d_loss
+
+    def generator_step(self, batch_size):
+        """Phase 2: one update of the generator, through the discriminator.
+
+        Returns the generator's loss. The gradient flows back through the discriminator,
+        but only the generator's weights are updated.
+        """
+        codings = self.codings(batch_size)
+        with tf.GradientTape() as tape:
+            fake_images = self.generator(codings, training=True)
+            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            g_loss = self.generator_loss(fake_logits)
+        weights = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+        return g_loss
+
+    def codings(self, batch_size):
+        """A batch of random codings from the standard normal distribution.
+
+        >>> gan = GAN(build_dense_generator(codings_size=30), build_dense_discriminator())
+        >>> tuple(gan.codings(5).shape)
+        (5, 30)
+        """
+        return keras.random.normal((batch_size, self.codings_size), seed=self.seed_generator)
+
+    def _noisy(self, images):
+        if self.instance_noise == 0.0:
+            return images
+        noise = keras.random.normal(ops.shape(images), stddev=self.instance_noise,
+                                    seed=self.seed_generator)
+        return images + noise
+
+    def discriminator_fakes(self, fake_images):
+        """The fakes the discriminator trains on in phase 1; override to change them.
+
+        The default returns the generator's current fakes unchanged. A subclass can, for
+        example, mix in fakes from earlier steps (experience replay).
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> images = np.zeros((2, 28, 28), dtype="float32")
+        >>> gan.discriminator_fakes(images) is images
+        True
+        """
+        return fake_images
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        """Binary cross-entropy with targets 1 for real images (or ``1 - label_smoothing``)
+        and 0 for fakes, averaged over both halves of the batch.
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> round(float(gan.discriminator_loss(np.zeros((4, 1)), np.zeros((4, 1)))), 4)
+        0.6931
+        """
+        real_targets = ops.full_like(real_logits, 1.0 - self.label_smoothing)
+        fake_targets = ops.zeros_like(fake_logits)
+        return 0.5 * (self.bce(real_targets, real_logits) + self.bce(fake_targets, fake_logits))
+
+    def generator_loss(self, fake_logits):
+        """Binary cross-entropy with target 1 ("real") for the generator's fakes.
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> round(float(gan.generator_loss(np.zeros((4, 1)))), 4)
+        0.6931
+        """
+        return self.bce(ops.ones_like(fake_logits), fake_logits)
+
+    @property
+    def metrics(self):
+        # Listed here so that Keras resets them at the start of every epoch.
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    # -- using the generator ------------------------------------------------------------------
+
+    def call(self, codings, training=False):
+        return self.generator(codings, training=training)
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 1000):
+        """``n`` generated images as a NumPy array in [0, 1] (for plots and metrics).
+
+        The same ``seed`` gives the same codings: useful to watch a generator evolve.
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> images = gan.sample(3, seed=1)
+        >>> images.shape, bool(images.min() >= 0 and images.max() <= 1)
+        ((3, 28, 28), True)
+        """
+        n = check_positive_int(n, "n")
+        codings = np.random.default_rng(seed).standard_normal((n, self.codings_size))
+        codings = codings.astype("float32")
+        images = np.concatenate([
+            np.asarray(self.generator(codings[start:start + batch_size], training=False))
+            for start in range(0, n, batch_size)
+        ])
+        # tanh outputs lie in [-1, 1]; the clip only removes float rounding at the ends.
+        return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "label_smoothing": self.label_smoothing,
+            "instance_noise": self.instance_noise,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("generator", "discriminator"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
+
+@dataclass
+class GANRun:
+    """What :func:`fit_gan` returns: the Keras history and the training wall time.
+
+    >>> GANRun(keras.callbacks.History(), seconds=3.0).seconds
+    3.0
+    """
+
+    history: keras.callbacks.History
+    seconds: float
+
+
+def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size: int = 128,
+            learning_rate: float = 2e-4, labels=None, callbacks=(), seed: int | None = 42,
+            jit_compile="auto") -> GANRun:
+    """Compile and train a GAN with the course's settings; return the history and time.
+
+    Two Adam optimizers with ``learning_rate`` and ``beta_1=0.5``, the DCGAN paper's
+    settings (Radford et al. 2015): the smaller momentum makes each network react faster
+    to the other's moves. The real images (in [-1, 1]) come from :func:`gan_dataset`,
+    repeated, so an *epoch* is ``steps_per_epoch`` steps of ``batch_size`` images, not a
+    pass over the data: it only sets how often the callbacks report.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28)).astype("float32")
+    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> result = fit_gan(gan, x, epochs=2, steps_per_epoch=3, batch_size=32)
+    >>> len(result.history.history["d_loss"]), int(gan.g_optimizer.iterations)
+    (2, 6)
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
+    gan.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                keras.optimizers.Adam(learning_rate, beta_1=0.5), jit_compile=jit_compile)
+    start = time.perf_counter()
+    history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
+                      callbacks=list(callbacks))
+    return GANRun(history, time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks: progress, samples, metrics over training
+# ---------------------------------------------------------------------------------------------
+
+
+def _display(obj, handle=None):
+    """Show ``obj`` in a notebook (updating ``handle`` in place); return the handle."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        print(repr(obj), file=sys.stdout, flush=True)
+        return None
+    if handle is None:
+        return display(obj, display_id=True)
+    handle.update(obj)
+    return handle
+
+
+class _ProgressLine:
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+class GANProgress(keras.callbacks.Callback):
+    """A progress bar over the epochs, and a row of generated images every few epochs.
+
+    The bar is one line updated in place (epoch, losses, elapsed time); the images come
+    from the same fixed codings each time, so that the rows show how the generator
+    evolves. Pass ``verbose=0`` to ``fit`` to hide Keras' own log.
+
+    Parameters
+    ----------
+    every : int
+        Show a row of images every ``every`` epochs (and after the last one).
+    n_images : int
+    show_images : bool
+
+    Examples
+    --------
+    >>> progress = GANProgress(every=5, n_images=8)
+    >>> progress.bar(3, 10, {"d_loss": 0.61, "g_loss": 0.93}, seconds=4.2)
+    'epoch  3/10 ━━━━━━━━━━────────────────────── d_loss 0.610 · g_loss 0.930 · 4 s'
+    """
+
+    def __init__(self, every: int = 5, n_images: int = 8, show_images=True, seed: int = 0):
+        super().__init__()
+        self.every = check_positive_int(every, "every")
+        self.n_images = check_positive_int(n_images, "n_images")
+        self.show_images, self.seed = bool(show_images), seed
+        self._handle, self._start, self._epochs = None, None, None
+
+    @staticmethod
+    def bar(epoch, epochs, logs, seconds, width=32):
+        """The progress line after ``epoch`` of ``epochs``."""
+        done = round(width * epoch / max(epochs, 1))
+        losses = " · ".join(f"{name} {value:.3f}" for name, value in logs.items())
+        digits = len(str(epochs))
+        return (f"epoch {epoch:>{digits}}/{epochs} {'━' * done}{'─' * (width - done)} "
+                f"{losses} · {seconds:.0f} s")
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self._epochs = self.params.get("epochs", 1)
+        self._handle = _display(_ProgressLine(self.bar(0, self._epochs, {}, 0.0)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {name: float(value) for name, value in (logs or {}).items()
+                if name in ("d_loss", "g_loss")}
+        done = epoch + 1
+        line = _ProgressLine(self.bar(done, self._epochs, logs,
+                                      time.perf_counter() - self._start))
+        # In a notebook the line is updated in place; elsewhere one line per epoch.
+        self._handle = _display(line, self._handle)
+        if self.show_images and (done % self.every == 0 or done == self._epochs):
+            self._show_samples(done)
+
+    def _show_samples(self, epoch):
+        import matplotlib.pyplot as plt
+
+        from genlib.plots import plot_image_grid
+
+        images = self.model.sample(self.n_images, seed=self.seed)
+        fig = plot_image_grid(images, n_cols=self.n_images, cell_size=0.55)
+        fig.suptitle(f"epoch {epoch}", fontsize=9)
+        plt.show()
+
+
+class SampleMetrics(keras.callbacks.Callback):
+    """Measure generated images every few epochs (e.g. Fréchet distance, class coverage).
+
+    Every ``every`` epochs (and after the last one) it generates ``n_images`` images in
+    [0, 1] from fixed codings and records ``{"epoch": e, name: metric(images), ...}`` in
+    :attr:`records`. The metrics are functions of a batch of images returning a number
+    (or an array, e.g. the share of each class).
+
+    Examples
+    --------
+    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    >>> metrics = SampleMetrics({"mean pixel": lambda images: images.mean()}, every=1,
+    ...                         n_images=10)
+    >>> x = np.zeros((64, 28, 28), dtype="float32")
+    >>> _ = gan.fit(gan_dataset(x, batch_size=32), epochs=2, verbose=0, callbacks=[metrics])
+    >>> [record["epoch"] for record in metrics.records]
+    [1, 2]
+    """
+
+    def __init__(self, metrics: dict, every: int = 1, n_images: int = 2000, seed: int = 0):
+        super().__init__()
+        if not isinstance(metrics, dict) or not metrics or not all(map(callable, metrics.values())):
+            raise ValueError("metrics must be a non-empty dict: name -> function(images) -> number")
+        self.metrics_to_measure = metrics
+        self.every = check_positive_int(every, "every")
+        self.n_images = check_positive_int(n_images, "n_images")
+        self.seed = seed
+        self.records = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done % self.every and done != self.params.get("epochs"):
+            return
+        images = self.model.sample(self.n_images, seed=self.seed)
+        record = {"epoch": done}
+        for name, metric in self.metrics_to_measure.items():
+            value = np.asarray(metric(images), dtype=float)
+            record[name] = float(value) if value.ndim == 0 else value
+        self.records.append(record)
+
+
+class StepLosses(keras.callbacks.Callback):
+    """Record the losses of every training step (Keras logs only their running mean).
+
+    After training, :attr:`losses` maps ``"d_loss"`` and ``"g_loss"`` to one value per step.
+
+    Examples
+    --------
+    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    >>> steps = StepLosses()
+    >>> x = np.zeros((96, 28, 28), dtype="float32")
+    >>> _ = gan.fit(gan_dataset(x, batch_size=32), epochs=2, verbose=0, callbacks=[steps])
+    >>> len(steps.losses["d_loss"]), len(steps.losses["g_loss"])
+    (6, 6)
+    """
+
+    def __init__(self, names=("d_loss", "g_loss")):
+        super().__init__()
+        self.names = tuple(names)
+        self.losses = {name: [] for name in self.names}
+        self._previous = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._previous = {name: 0.0 for name in self.names}
+
+    def on_train_batch_end(self, batch, logs=None):
+        # The logs hold the mean over the epoch's first batch + 1 steps: undo the mean.
+        for name in self.names:
+            mean = float(logs[name])
+            self.losses[name].append((batch + 1) * mean - batch * self._previous[name])
+            self._previous[name] = mean
+
+
+def time_sampling(sample, n_images: int = 10_000, repeats: int = 3) -> float:
+    """The best of ``repeats`` wall times (in seconds) of ``sample(n_images)``.
+
+    >>> round(time_sampling(lambda n: np.zeros((n, 28, 28)), 10, repeats=2), 1)
+    0.0
+    """
+    n_images = check_positive_int(n_images, "n_images")
+    sample(min(n_images, 16))  # warm up: the first call traces the model
+    times = []
+    for _ in range(check_positive_int(repeats, "repeats")):
+        start = time.perf_counter()
+        sample(n_images)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# ---------------------------------------------------------------------------------------------
+# A diagram
+# ---------------------------------------------------------------------------------------------
+
+
+def draw_gan(ax=None):
+    """Draw a GAN: noise → generator → fake images → discriminator ← real images.
+
+    >>> fig = draw_gan()
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch, Polygon
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.4, 2.9))
+    else:
+        fig = ax.figure
+
+    def box(x, y, text, color, width=1.45, height=0.62):
+        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                    boxstyle="round,pad=0.04", facecolor=color,
+                                    edgecolor="0.25", linewidth=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+
+    def network(x, y, text, color, widening, text_color="black"):
+        # A trapezoid: the generator widens (small codings → image), the discriminator narrows.
+        small, large, half = 0.28, 0.62, 0.75
+        left, right = (small, large) if widening else (large, small)
+        ax.add_patch(Polygon([(x - half, y - left), (x + half, y - right),
+                              (x + half, y + right), (x - half, y + left)],
+                             closed=True, facecolor=color, edgecolor="0.25", linewidth=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, fontweight="bold",
+                color=text_color)
+
+    def arrow(start, end, text=None, offset=(0, 0.12)):
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.0))
+        if text:
+            ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1],
+                    text, ha="center", va="bottom", fontsize=8, color="0.3")
+
+    box(0.0, 0.0, "random codings\n$z \\sim \\mathcal{N}(0, I)$", "#f2f2f2")
+    network(2.1, 0.0, "generator", "#dd8452", widening=True)
+    box(4.2, 0.0, "fake images\n(target 0, or 1 in\nthe generator phase)", "#fbe3d3",
+        width=1.7, height=0.85)
+    box(4.2, 1.35, "real images\n(target 1)", "#dbe8f5", width=1.7)
+    network(6.3, 0.55, "discriminator", "#4c72b0", widening=False, text_color="white")
+    box(8.3, 0.55, "P(real)", "#f2f2f2", width=1.0)
+    arrow((0.75, 0.0), (1.35, 0.0))
+    arrow((2.85, 0.0), (3.35, 0.0))
+    arrow((5.05, 0.05), (5.55, 0.38))
+    arrow((5.05, 1.3), (5.55, 0.75))
+    arrow((7.05, 0.55), (7.8, 0.55))
+    ax.annotate("", xy=(2.1, -0.72), xytext=(6.3, -0.2),
+                arrowprops=dict(arrowstyle="-|>", color="#c44e52", lw=1.0, ls="--",
+                                connectionstyle="arc3,rad=-0.25"))
+    ax.text(4.2, -1.05, "gradients flow back to the generator through the discriminator",
+            ha="center", va="top", fontsize=8, color="#c44e52")
+    ax.set_xlim(-0.85, 8.9)
+    ax.set_ylim(-1.35, 1.85)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return fig

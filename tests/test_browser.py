@@ -1,0 +1,363 @@
+"""The built site in a real browser: headless Chromium opens every page of the book.
+
+The quick-mode book (built once per test run, ``book_html`` in conftest.py) is served over
+HTTP on localhost, and Debian's Chromium, driven by Playwright, opens each page of
+``_toc.yml`` plus the index and search pages. On every page:
+
+- no console error, uncaught exception, failed request or HTTP error (so nothing is loaded
+  from other sites: MathJax is served by the book itself);
+- MathJax typeset every formula: no raw ``$$``, ``\\frac``, ``\\(`` … left in the text;
+- every image loaded and has alt text that describes it (not its file name);
+- worked solutions are collapsed;
+- no MyST directive or role shows as text (``:::{note}``, ``{ref}`label```, …);
+- headings nest: one ``h1``, then no level skipped;
+- a chapter's Colab link opens ``notebooks/NAME.ipynb`` of the repository in ``_config.yml``.
+
+Screenshots of the landing page and of a chapter are kept in ``_build/test-artifacts/``.
+Chromium: ``apt-get install chromium`` (``make test`` installs it).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.toc import toc_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+# The network here is closed: no background connections, no QUIC, no GPU, no sandbox (root).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "_build" / "test-artifacts"
+SPECIAL_PAGES = ["genindex", "search"]  # made by Sphinx, not listed in _toc.yml
+
+pytestmark = pytest.mark.slow
+
+
+def repository() -> tuple[str, str]:
+    """``("owner/name", branch)`` from ``_config.yml``, read here independently of the book."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    owner_repo = re.sub(r"^https://github\.com/|\.git$|/$", "", config["url"])
+    return owner_repo, config.get("branch", "main")
+
+
+PAGES = toc_pages()
+
+
+# --- serving the site and driving the browser -------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # one line per request would bury pytest's report
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(book_html):
+    handler = functools.partial(_QuietHandler, directory=str(book_html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install chromium; "
+                    "`make test` does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page opened in a fresh tab, with everything that went wrong while loading it.
+
+    ``site`` is the address of the site: a request anywhere else is an error, and it is
+    blocked before it leaves the browser, so the test sends nothing off this machine and gives
+    the same verdict with or without a network.
+    """
+
+    def __init__(self, browser, url: str, site: str, *, settle: bool = True):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        page = self.page
+        page.route("**/*", lambda route: self._only_from(site, route))
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught exception: {error}"))
+        page.on("requestfailed", lambda request: self.errors.append(
+            f"request failed: {request.url} ({request.failure})"))
+        page.on("response", lambda response: response.status >= 400 and self.errors.append(
+            f"HTTP {response.status}: {response.url}"))
+        page.goto(url, wait_until="load")
+        if not settle:  # a page that moves on (a redirect) is left to the test
+            return
+        # Typesetting is asynchronous: wait until MathJax says it is done (when on the page).
+        page.evaluate("async () => { if (window.MathJax && MathJax.startup) "
+                      "await MathJax.startup.promise; }")
+        page.wait_for_load_state("networkidle")  # fonts MathJax asked for, lazy images
+
+    def _only_from(self, site: str, route) -> None:
+        url = route.request.url
+        if url.startswith((site + "/", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.errors.append(f"loaded from another site: {url}")
+            route.abort("blockedbyclient")
+
+    def _console(self, message):
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.errors.append(f"console error: {message.text} ({where})")
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture()
+def visit(browser, site_url):
+    opened = []
+
+    def open_page(docname: str, settle: bool = True) -> Visit:
+        opened.append(Visit(browser, f"{site_url}/{docname}.html", site_url, settle=settle))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.close()
+
+
+# --- what is checked on each page ---------------------------------------------------------------
+
+# The page's own content: its article (the search page has none: then its main part).
+CONTENT = ('(document.querySelector("article.bd-article") || document.querySelector("main") '
+           '|| document.body)')
+# The text a reader sees (hidden solutions included), without code, scripts and typeset math.
+READER_TEXT = """() => {
+  const copy = CONTENT.cloneNode(true);
+  copy.querySelectorAll("pre, code, script, style, textarea, mjx-container, .MathJax")
+      .forEach((element) => element.remove());
+  return copy.textContent;
+}""".replace("CONTENT", CONTENT)
+
+RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\(frac|begin|end|sum|mathbf|mathrm|left|right|sqrt|log)\b")
+RAW_MYST = re.compile(
+    r"(```|~~~|:::)\s*\{[\w:-]+\}"  # a directive's fence: ```{note}, :::{exercise}
+    r"|\{[a-z][\w:-]*\}`"  # a role: {ref}`...`, {cite:p}`...`
+    r"|^\s*\([\w:-]+\)=\s*$"  # a label line: (ch-intro)=
+    r"|^\s*:(label|class|tags|name|alt):\s",  # a directive option
+    re.MULTILINE,
+)
+
+
+def math_problems(visit: Visit) -> list[str]:
+    problems = []
+    counts = visit.page.evaluate("""() => ({
+      formulas: document.querySelectorAll("span.math, div.math").length,
+      untypeset: Array.from(document.querySelectorAll("span.math, div.math"))
+          .filter((element) => !element.querySelector("mjx-container"))
+          .map((element) => element.textContent.slice(0, 80)),
+      typeset: document.querySelectorAll("mjx-container").length,
+    })""")
+    if counts["untypeset"]:
+        problems.append(f"{len(counts['untypeset'])} formula(s) not typeset by MathJax, e.g. "
+                        f"{counts['untypeset'][:3]}")
+    if counts["formulas"] and not counts["typeset"]:
+        problems.append("the page has math but no mjx-container: MathJax did not run")
+    text = visit.page.evaluate(READER_TEXT)
+    for match in list(RAW_TEX.finditer(text))[:3]:
+        problems.append(f"raw TeX in the text: …{text[max(0, match.start() - 40):match.end() + 40]!r}…")
+    return problems
+
+
+def image_problems(visit: Visit) -> list[str]:
+    images = visit.page.evaluate("""async () => {
+      const images = Array.from(document.images);
+      images.forEach((image) => { image.loading = "eager"; });
+      await Promise.all(images.map((image) => image.decode().catch(() => null)));
+      return images.map((image) => ({
+        src: image.getAttribute("src"), alt: image.getAttribute("alt"),
+        width: image.naturalWidth, complete: image.complete,
+      }));
+    }""")
+    problems = []
+    for image in images:
+        src, alt = image["src"], (image["alt"] or "").strip()
+        if not image["complete"] or image["width"] == 0:
+            problems.append(f"image did not load: {src}")
+        # Sphinx writes the file's path as alt text when a figure has none.
+        if not alt or alt == src or Path(alt).name == Path(src).name or re.search(
+                r"\.(png|svg|jpe?g|gif|webp)$", alt, re.IGNORECASE):
+            problems.append(f"image without alt text describing it: {src} (alt={alt!r})")
+    return problems
+
+
+def solution_problems(visit: Visit) -> list[str]:
+    # sphinx-exercise writes a solution as div.solution; with :class: dropdown,
+    # sphinx-togglebutton hides everything but its title (visibility: hidden, height 0)
+    # until the reader clicks its button, which says so to screen readers (aria-expanded).
+    solutions = visit.page.evaluate("""() => Array.from(document.querySelectorAll("div.solution"))
+      .map((solution) => ({
+        title: (solution.querySelector(".admonition-title") || solution).textContent.trim()
+            .slice(0, 60),
+        dropdown: solution.classList.contains("dropdown"),
+        shown: Array.from(solution.children)
+            .filter((child) => !child.classList.contains("admonition-title"))
+            .filter((child) => child.checkVisibility({visibilityProperty: true,
+                                                      opacityProperty: true})
+                               && child.getBoundingClientRect().height > 0).length,
+        expanded: (solution.querySelector("button.toggle-button") || {getAttribute: () => null})
+            .getAttribute("aria-expanded"),
+      }))""")
+    return [f"solution shown, not collapsed: {solution['title']!r}"
+            for solution in solutions
+            if not solution["dropdown"] or solution["shown"] or solution["expanded"] != "false"]
+
+
+def myst_problems(visit: Visit) -> list[str]:
+    text = visit.page.evaluate(READER_TEXT)
+    return [f"raw MyST in the text: …{text[max(0, m.start() - 40):m.end() + 40]!r}…"
+            for m in list(RAW_MYST.finditer(text))[:3]]
+
+
+def heading_problems(visit: Visit) -> list[str]:
+    headings = visit.page.evaluate("""() => ({
+      article: Array.from(CONTENT.querySelectorAll("h1, h2, h3, h4, h5, h6"))
+          .map((h) => [Number(h.tagName[1]), h.textContent.replace("#", "").trim().slice(0, 60)]),
+      visibleH1: Array.from(document.querySelectorAll("h1"))
+          .filter((h) => h.checkVisibility()).length,
+    })""".replace("CONTENT", CONTENT))
+    levels = headings["article"]
+    problems = []
+    if [level for level, _ in levels].count(1) != 1 or headings["visibleH1"] != 1:
+        problems.append(f"{headings['visibleH1']} visible h1 on the page; the article has "
+                        f"{[title for level, title in levels if level == 1]} (must be exactly one)")
+    if levels and levels[0][0] != 1:
+        problems.append(f"the first heading is h{levels[0][0]}, not h1: {levels[0][1]!r}")
+    for (previous, _), (level, title) in zip(levels, levels[1:]):
+        if level > previous + 1:
+            problems.append(f"heading level jumps from h{previous} to h{level}: {title!r}")
+    return problems
+
+
+def colab_problems(visit: Visit, docname: str) -> list[str]:
+    links = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
+        'a[href^="https://colab.research.google.com/"]')).map((a) => a.href)""")
+    if not docname.startswith("chapters/"):
+        return [f"a Colab link on a page that is not a chapter: {link}" for link in links]
+    name = docname.removeprefix("chapters/")
+    owner_repo, branch = repository()
+    expected = (f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}"
+                f"/notebooks/{name}.ipynb")
+    problems = [f"Colab link {link} is not {expected}" for link in links if link != expected]
+    if not links:
+        problems.append(f"no Colab link; expected {expected}")
+    if not (ROOT / "notebooks" / f"{name}.ipynb").is_file():
+        problems.append(f"the Colab link's notebook notebooks/{name}.ipynb is not in the repository")
+    return problems
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_page_of_the_site_is_in_the_toc(book_html):
+    """No page escapes the browser test: what was built is what _toc.yml lists."""
+    built = {str(path.relative_to(book_html).with_suffix(""))
+             for path in book_html.rglob("*.html")
+             if not path.relative_to(book_html).parts[0].startswith("_")}
+    assert built - {"index"} == set(PAGES) | set(SPECIAL_PAGES)
+
+
+@pytest.mark.parametrize("docname", PAGES + SPECIAL_PAGES)
+def test_page_in_a_real_browser(visit, docname):
+    page = visit(docname)
+    problems = [*page.errors, *math_problems(page), *image_problems(page),
+                *solution_problems(page), *myst_problems(page), *heading_problems(page),
+                *colab_problems(page, docname)]
+    assert not problems, f"{docname}.html:\n" + "\n".join(problems)
+
+
+def test_index_redirects_to_the_landing_page(visit):
+    page = visit("index", settle=False)
+    page.page.wait_for_url(re.compile(r"/book/intro\.html$"), timeout=10_000)
+    page.page.wait_for_load_state("networkidle")
+    assert not page.errors
+
+
+def test_a_solution_opens_on_click(visit):
+    """Collapsed is not gone: a click on the title shows the solution (first chapter with one)."""
+    for docname in PAGES:
+        if not docname.startswith("chapters/"):
+            continue
+        page = visit(docname)
+        solution = page.page.locator("div.solution.dropdown").first
+        if solution.count() == 0:
+            continue
+        solution.locator(".admonition-title").click()
+        body = solution.locator(":scope > :not(.admonition-title)").first
+        body.wait_for(state="visible", timeout=5_000)
+        return
+    pytest.skip("no chapter has a solution yet")
+
+
+BROKEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>broken</title>
+<script>console.error("boom")</script></head><body><main><article class="bd-article">
+<h1>Title</h1><h3>A skipped level</h3><h1>A second title</h1>
+<p>Raw math: $$x^2$$ and \\frac{a}{b}; a role {ref}`some-label`; a fence :::{note}</p>
+<span class="math notranslate nohighlight">\\(x\\)</span>
+<img src="missing.png" alt="missing.png"><img src="http://127.0.0.1:9/remote.png" alt="Elsewhere">
+<div class="solution dropdown admonition"><p class="admonition-title">Solution to Exercise 1</p>
+<section><p>The answer, in plain view.</p></section></div>
+</article></main></body></html>"""
+
+
+def test_the_checks_catch_a_broken_page(browser, tmp_path):
+    """Each check finds what it looks for: a page with every fault fails every check."""
+    (tmp_path / "broken.html").write_text(BROKEN_PAGE)
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page = Visit(browser, f"{site}/broken.html", site)
+        found = "\n".join([*page.errors, *math_problems(page), *image_problems(page),
+                           *solution_problems(page), *myst_problems(page),
+                           *heading_problems(page), *colab_problems(page, "chapters/99_x")])
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    for expected in ["console error: boom", "HTTP 404", "loaded from another site",
+                     "formula(s) not typeset", "raw TeX", "image did not load: missing.png",
+                     "image without alt text describing it: missing.png",
+                     "solution shown, not collapsed", "raw MyST", "h1 on the page",
+                     "heading level jumps from h1 to h3", "no Colab link"]:
+        assert expected in found, f"the checks missed: {expected}\n{found}"
+
+
+def test_screenshots(visit):
+    """The landing page and the first chapter, kept as test artefacts to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    landing = visit(PAGES[0])
+    landing.page.screenshot(path=ARTIFACTS / "landing.png", full_page=True)
+    chapter = next(docname for docname in PAGES if docname.startswith("chapters/"))
+    page = visit(chapter)
+    # The top of the chapter: title, Colab badge, prose, typeset math and the first figures.
+    height = page.page.evaluate("document.documentElement.scrollHeight")
+    page.page.screenshot(path=ARTIFACTS / "chapter.png", full_page=True,
+                         clip={"x": 0, "y": 0, "width": 1280, "height": min(height, 3200)})
+    for name in ("landing.png", "chapter.png"):
+        assert (ARTIFACTS / name).stat().st_size > 10_000

@@ -1,0 +1,369 @@
+"""The GAN of chapter 7: what Keras 3 does with `trainable`, the two phases, saving, errors."""
+
+import warnings
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+
+from genlib import gan as G
+
+
+def snapshot(model, trainable_only=False):
+    """The model's weights (not the random-number state of its dropout layers)."""
+    weights = model.trainable_weights if trainable_only else model.weights
+    return [keras.ops.convert_to_numpy(w).copy() for w in weights]
+
+
+def changed(before, after):
+    return [not np.array_equal(a, b) for a, b in zip(before, after)]
+
+
+def real_batch(n=32, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28)).astype("float32")
+
+
+def small_dense_gan(**kwargs):
+    keras.utils.set_random_seed(0)
+    return G.GAN(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)),
+                 seed=0, **kwargs)
+
+
+def small_dcgan(**kwargs):
+    keras.utils.set_random_seed(0)
+    return G.GAN(G.build_dcgan_generator(8, filters=(8, 4)),
+                 G.build_dcgan_discriminator(filters=(4, 8)), seed=0, **kwargs)
+
+
+def compiled(model, jit_compile=False):
+    model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                  jit_compile=jit_compile)
+    return model
+
+
+# --- What Keras 3 does with `trainable` (the chapter teaches exactly this) ------------------
+
+
+def classic_models():
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)])
+    discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    return generator, discriminator, keras.Sequential([generator, discriminator])
+
+
+BCE = keras.losses.BinaryCrossentropy(from_logits=True)
+X, Y = np.ones((16, 4), "float32"), np.ones((16, 1), "float32")
+Z = np.ones((16, 8), "float32")
+
+
+def test_classic_recipe_silently_stops_training_the_discriminator():
+    generator, discriminator, gan = classic_models()
+    discriminator.compile(loss=BCE, optimizer="rmsprop")
+    discriminator.trainable = False
+    gan.compile(loss=BCE, optimizer="rmsprop")
+    before = snapshot(discriminator)
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        discriminator.train_on_batch(X, Y)
+    assert not any(changed(before, snapshot(discriminator)))
+    # The combined model trains the generator, and the frozen discriminator stays put.
+    generator_before, before = snapshot(generator), snapshot(discriminator)
+    gan.train_on_batch(Z, Y)
+    assert all(changed(generator_before, snapshot(generator)))
+    assert not any(changed(before, snapshot(discriminator)))
+    # Setting trainable back does not help: the step was traced without the weights.
+    discriminator.trainable = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        discriminator.train_on_batch(X, Y)
+    assert not any(changed(before, snapshot(discriminator)))
+
+
+def test_trainable_is_read_when_the_training_function_is_first_built():
+    _, discriminator, gan = classic_models()
+    discriminator.compile(loss=BCE, optimizer="rmsprop")
+    before = snapshot(discriminator)
+    discriminator.train_on_batch(X, Y)  # traced while trainable
+    assert all(changed(before, snapshot(discriminator)))
+    discriminator.trainable = False
+    gan.compile(loss=BCE, optimizer="rmsprop")
+    before = snapshot(discriminator)
+    discriminator.train_on_batch(X, Y)  # the cached step still updates the weights
+    assert all(changed(before, snapshot(discriminator)))
+    # compile() drops the cached step: compiled again, frozen is frozen.
+    discriminator.compile(loss=BCE, optimizer="rmsprop")
+    before = snapshot(discriminator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        discriminator.train_on_batch(X, Y)
+    assert not any(changed(before, snapshot(discriminator)))
+
+
+# --- The two phases ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [small_dense_gan, small_dcgan])
+def test_discriminator_phase_changes_only_the_discriminator(make):
+    model = compiled(make())
+    generator, discriminator = snapshot(model.generator, True), snapshot(model.discriminator)
+    model.discriminator_step(real_batch())
+    assert not any(changed(generator, snapshot(model.generator, True)))
+    assert all(changed(discriminator, snapshot(model.discriminator)))
+
+
+def test_discriminator_phase_leaves_a_generator_without_batch_norm_untouched():
+    model = compiled(small_dense_gan())
+    generator = snapshot(model.generator)
+    model.discriminator_step(real_batch())
+    assert not any(changed(generator, snapshot(model.generator)))
+
+
+@pytest.mark.parametrize("make", [small_dense_gan, small_dcgan])
+def test_generator_phase_changes_only_the_generator(make):
+    model = compiled(make())
+    generator = snapshot(model.generator, True)
+    discriminator = snapshot(model.discriminator)
+    model.generator_step(32)
+    assert all(changed(generator, snapshot(model.generator, True)))
+    assert not any(changed(discriminator, snapshot(model.discriminator)))
+
+
+def test_fit_updates_both_networks_and_tracks_both_losses():
+    model = compiled(small_dense_gan())
+    generator, discriminator = snapshot(model.generator), snapshot(model.discriminator)
+    history = model.fit(G.gan_dataset(real_batch(96), batch_size=32, seed=0), epochs=2,
+                        verbose=0)
+    assert sorted(history.history) == ["d_loss", "g_loss"]
+    assert len(history.history["d_loss"]) == 2
+    assert all(np.isfinite(history.history["g_loss"]))
+    assert all(changed(generator, snapshot(model.generator)))
+    assert all(changed(discriminator, snapshot(model.discriminator)))
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 6
+
+
+def test_losses_and_label_smoothing():
+    logits = np.zeros((4, 1), "float32")
+    plain = small_dense_gan()
+    assert float(plain.discriminator_loss(logits, logits)) == pytest.approx(np.log(2), 1e-5)
+    # A sure, right discriminator: real logit +20, fake -20.
+    sure = float(plain.discriminator_loss(logits + 20, logits - 20))
+    assert sure < 1e-6
+    smoothed = small_dense_gan(label_smoothing=0.1)
+    # With target 0.9 for real images, being sure is penalized; fakes keep target 0.
+    assert float(smoothed.discriminator_loss(logits + 20, logits - 20)) > 0.9
+    assert float(smoothed.generator_loss(logits + 20)) == pytest.approx(0.0, abs=1e-6)
+    assert float(plain.generator_loss(logits - 20)) == pytest.approx(20, 1e-3)
+
+
+def test_instance_noise():
+    images = np.zeros((64, 28, 28), "float32")
+    noisy = np.asarray(small_dense_gan(instance_noise=0.5)._noisy(images))
+    assert noisy.std() == pytest.approx(0.5, rel=0.05)
+    assert np.asarray(small_dense_gan()._noisy(images)).std() == 0.0
+
+
+def test_discriminator_fakes_hook_is_used():
+    class OnlyZeros(G.GAN):
+        calls = 0
+
+        def discriminator_fakes(self, fake_images):
+            OnlyZeros.calls += 1
+            return keras.ops.zeros_like(fake_images)
+
+    keras.utils.set_random_seed(0)
+    model = compiled(OnlyZeros(G.build_dense_generator(8, hidden=(16,)),
+                               G.build_dense_discriminator((16,))))
+    model.discriminator_step(real_batch())
+    assert OnlyZeros.calls == 1
+
+
+# --- Remedies -----------------------------------------------------------------------------
+
+
+def test_minibatch_stddev_feature():
+    layer = G.MinibatchStdDev()
+    x = np.random.default_rng(0).normal(size=(64, 5, 5, 3)).astype("float32")
+    y = np.asarray(layer(x))
+    assert y.shape == (64, 5, 5, 4)
+    np.testing.assert_allclose(y[..., :3], x)
+    np.testing.assert_allclose(y[..., 3], x.std(axis=0).mean(), rtol=1e-4)
+    # A collapsed batch (every example the same) has a spread of about zero.
+    same = np.repeat(x[:1], 64, axis=0)
+    assert np.asarray(layer(same))[..., 3].max() < 1e-3
+    discriminator = G.build_dcgan_discriminator((4, 8), minibatch_stddev=True)
+    assert any(isinstance(layer, G.MinibatchStdDev) for layer in discriminator.layers)
+    assert any(isinstance(layer, G.MinibatchStdDev)
+               for layer in G.build_dense_discriminator(minibatch_stddev=True).layers)
+
+
+# --- Saving -------------------------------------------------------------------------------
+
+
+def test_generator_survives_keras_save_and_load(tmp_path):
+    model = compiled(small_dcgan())
+    model.discriminator_step(real_batch())
+    model.generator_step(32)  # trains the generator and moves its batch-norm statistics
+    path = tmp_path / "generator.keras"
+    model.generator.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    codings = np.random.default_rng(1).normal(size=(5, 8)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(codings, training=False)),
+                               np.asarray(model.generator(codings, training=False)), atol=1e-6)
+
+
+def test_whole_gan_survives_keras_save_and_load(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = G.GAN(G.build_dense_generator(8, hidden=(16,)),
+                  G.build_dense_discriminator((16,), minibatch_stddev=True),
+                  label_smoothing=0.1, instance_noise=0.05, seed=3)
+    path = tmp_path / "gan.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, G.GAN)
+    assert (loaded.label_smoothing, loaded.instance_noise, loaded.seed) == (0.1, 0.05, 3)
+    np.testing.assert_allclose(loaded.sample(4, seed=0), model.sample(4, seed=0), atol=1e-6)
+    images = real_batch(4)
+    np.testing.assert_allclose(np.asarray(loaded.discriminator(images)),
+                               np.asarray(model.discriminator(images)), atol=1e-6)
+
+
+# --- Bad input gives a clear error ----------------------------------------------------------
+
+
+def test_wrong_shape_is_a_clear_error():
+    model = compiled(small_dense_gan())
+    with pytest.raises(ValueError, match=r"shape \(32, 784\).*\(n, 28, 28\).*reshape"):
+        model.fit(real_batch().reshape(32, 784), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"shape \(32, 32, 32\)"):
+        G.gan_dataset(np.zeros((32, 32, 32), "float32"))
+    import tensorflow as tf
+
+    wrong = tf.data.Dataset.from_tensor_slices(np.zeros((64, 32, 32), "float32")).batch(32)
+    with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
+        model.fit(wrong, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="subclass GAN to use labels"):
+        model.train_on_batch((real_batch(), np.zeros(32, "int32")))
+    with pytest.raises(ValueError, match=r"got \(32, 14, 14\)"):
+        model.train_on_batch(np.zeros((32, 14, 14), "float32"))
+
+
+def test_wrong_range_is_a_clear_error():
+    model = compiled(small_dense_gan())
+    pixels = np.full((32, 28, 28), 255.0, "float32")
+    with pytest.raises(ValueError, match=r"outside \[-1, 1\].*to_gan_range"):
+        model.fit(pixels, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"outside \[-1, 1\]"):
+        G.gan_dataset(pixels)
+    import tensorflow as tf
+
+    unscaled = tf.data.Dataset.from_tensor_slices(pixels).batch(16)
+    with pytest.raises(ValueError, match=r"first batch.*outside \[-1, 1\]"):
+        model.fit(unscaled, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"expects images in \[0, 1\].*255"):
+        G.to_gan_range(pixels)
+    nan = real_batch()
+    nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        G.gan_dataset(nan)
+
+
+def test_bad_arguments_are_clear_errors():
+    generator, discriminator = G.build_dense_generator(), G.build_dense_discriminator()
+    with pytest.raises(ValueError, match="label_smoothing"):
+        G.GAN(generator, discriminator, label_smoothing=0.9)
+    with pytest.raises(ValueError, match="instance_noise"):
+        G.GAN(generator, discriminator, instance_noise=-1)
+    with pytest.raises(TypeError, match="generator must be a keras.Model"):
+        G.GAN("generator", discriminator)
+    small = keras.Sequential([keras.Input((14, 14)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"generator makes images of shape \(28, 28\)"):
+        G.GAN(generator, small)
+    model = G.GAN(generator, discriminator)
+    with pytest.raises(RuntimeError, match="compile"):
+        model.fit(real_batch(), verbose=0)
+    adam = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="two optimizer instances"):
+        model.compile(adam, adam)
+    with pytest.raises(TypeError, match="keras optimizer instance"):
+        model.compile("adam", keras.optimizers.Adam())
+    with pytest.raises(ValueError, match="batch_size=64 is larger"):
+        G.gan_dataset(real_batch(32), batch_size=64)
+    with pytest.raises(ValueError, match="two numbers of filters"):
+        G.build_dcgan_generator(filters=(8, 4, 2))
+    with pytest.raises(ValueError, match="dropout"):
+        G.build_dcgan_discriminator(dropout=1.0)
+
+
+# --- Data, sampling, callbacks ------------------------------------------------------------
+
+
+def test_gan_dataset_batches_and_labels():
+    images = real_batch(100)
+    batches = list(G.gan_dataset(images, batch_size=32, seed=0))
+    assert [tuple(b.shape) for b in batches] == [(32, 28, 28)] * 3
+    labelled = list(G.gan_dataset(images, np.arange(100) % 10, batch_size=50, seed=0))
+    assert tuple(labelled[0][1].shape) == (50,)
+    # The channel axis is accepted and dropped.
+    assert tuple(next(iter(G.gan_dataset(images[..., None], batch_size=10))).shape) == (10, 28, 28)
+    np.testing.assert_allclose(G.to_gan_range(np.array([0.0, 1.0])), [-1.0, 1.0])
+
+
+def test_sample_is_reproducible_and_in_unit_range():
+    model = small_dense_gan()
+    a, b = model.sample(2500, seed=7), model.sample(2500, seed=7)
+    assert a.shape == (2500, 28, 28)
+    np.testing.assert_array_equal(a, b)
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    assert not np.array_equal(a, model.sample(2500, seed=8))
+
+
+def test_callbacks(capsys):
+    matplotlib.use("Agg")
+    model = compiled(small_dense_gan())
+    progress = G.GANProgress(every=2, n_images=4)
+    metrics = G.SampleMetrics({"mean": lambda images: images.mean()}, every=2, n_images=50)
+    steps = G.StepLosses()
+    history = model.fit(G.gan_dataset(real_batch(96), batch_size=32, seed=0), epochs=3,
+                        verbose=0, callbacks=[progress, metrics, steps])
+    output = capsys.readouterr().out
+    assert "epoch 3/3" in output and "d_loss" in output
+    assert [record["epoch"] for record in metrics.records] == [2, 3]
+    # Per-step losses average to the epoch means Keras logs.
+    for name in ("d_loss", "g_loss"):
+        per_step = np.array(steps.losses[name]).reshape(3, 3)
+        np.testing.assert_allclose(per_step.mean(axis=1), history.history[name], rtol=1e-4)
+    with pytest.raises(ValueError, match="metrics must be a non-empty dict"):
+        G.SampleMetrics({})
+
+
+def test_time_sampling():
+    calls = []
+    seconds = G.time_sampling(lambda n: calls.append(n), n_images=100, repeats=2)
+    assert calls == [16, 100, 100] and seconds >= 0
+
+
+def test_a_subclass_can_train_on_labelled_batches():
+    """fit accepts (images, labels) datasets for subclasses that override train_step."""
+
+    class Counting(G.GAN):
+        seen = []
+
+        def train_step(self, data):
+            images, labels = data
+            Counting.seen.append(tuple(labels.shape))
+            return super().train_step(images)
+
+    keras.utils.set_random_seed(0)
+    model = Counting(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)))
+    result = G.fit_gan(model, real_batch(64), labels=np.arange(64) % 10, epochs=1,
+                       steps_per_epoch=2, batch_size=32)
+    assert len(result.history.history["d_loss"]) == 1 and Counting.seen[0] == (32,)
+    assert result.seconds > 0
+    with pytest.raises(ValueError, match="learning_rate"):
+        G.fit_gan(model, real_batch(64), epochs=1, learning_rate=0)
+
+
+def test_draw_gan():
+    fig = G.draw_gan()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "generator" in texts and "discriminator" in texts

@@ -1,0 +1,111 @@
+"""The results page's generator (tools/results_page.py) and the benchmark's --book record.
+
+Fast: synthetic result files in a temporary folder; the real page is built by test_book.py.
+"""
+
+import doctest
+import json
+from pathlib import Path
+
+import pytest
+
+from tools import benchmark, results_page
+from tools.results_page import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = "02_stacked_autoencoders"
+TARGET = next(iter(benchmark.TARGETS))
+
+
+def test_doctests():
+    result = doctest.testmod(results_page)
+    assert result.attempted and not result.failed
+
+
+def write(folder: Path, mode: str, chapters: dict, **extra) -> None:
+    machine = {"date": "2026-11-24T10:29:10+00:00", "cpus": 2, "processor": "x86_64",
+               "python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1"}
+    (folder / f"results-{mode}.json").write_text(
+        json.dumps({"mode": mode, "machine": machine, "chapters": chapters, **extra}))
+
+
+@pytest.fixture()
+def recorded(tmp_path):
+    write(tmp_path, "full", {
+        CHAPTER: {"seconds": 197.1, "results": {TARGET: 0.5, "other.val_mse": 0.25}},
+        "07_gans": {"seconds": 900.0, "results": {"gan.frechet": 30.0, "real_baseline.frechet": 2.0,
+                                                  "dcgan.frechet": 10.0}},
+    }, book={"seconds": 1900.0, "budget_seconds": 2700, "machine": {"cpus": 2}})
+    write(tmp_path, "quick", {CHAPTER: {"seconds": 40.0, "results": {TARGET: 0.9}}})
+    return Report.load(tmp_path)
+
+
+def test_without_result_files_the_page_says_so(tmp_path):
+    report = Report.load(tmp_path)
+    assert not report.has_results
+    assert report.summary().startswith("No results were recorded yet")
+    assert report.plot_times() is None
+    assert "not been timed" in report.book_sentence()
+    assert report.times_table() == "No chapter was timed yet."
+    assert report.metrics_table() == "No chapter recorded a metric yet."
+    assert report.frechet_table() == "No chapter recorded a Fréchet distance yet."
+    assert report.machine_table() == "No machine was recorded yet."
+
+
+def test_a_broken_file_is_named(tmp_path):
+    (tmp_path / "results-full.json").write_text("{")
+    with pytest.raises(ValueError, match="results-full.json is not valid JSON"):
+        Report.load(tmp_path)
+
+
+def test_metrics_sit_next_to_the_imported_targets(recorded):
+    table = recorded.metrics_table()
+    limit, source = benchmark.TARGETS[TARGET]
+    line = next(line for line in table.splitlines() if f"`{TARGET}`" in line)
+    verdict = "met" if 0.5 <= limit else "**missed**"
+    assert f"≤ {limit:g}: {verdict} ({source})" in line
+    assert "| 0.5 | 0.9 |" in line  # full, then quick
+    assert "frechet" not in table  # Fréchet distances have their own table
+
+
+def test_frechet_distances_come_with_the_real_baseline(recorded):
+    table = recorded.frechet_table()
+    assert table.startswith("**07_gans**")  # a chapter not in the book: its name, no link
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "gan" in line]
+    assert len(rows) == 2 and "real_baseline" not in table
+    assert rows[0].startswith("| gan | 30 | 2 | 15.0× |")
+    assert rows[1].startswith("| dcgan | 10 | 2 | 5.0× |")
+
+
+def test_times_against_budgets(recorded):
+    table = recorded.times_table()
+    budget = benchmark.BUDGETS[CHAPTER]
+    assert f"40 s ({results_page.format_seconds(budget['quick'])})" in table
+    assert "| {doc}`2. Stacked autoencoders </chapters/02_stacked_autoencoders>` |" in table
+    # A chapter of the book that was never measured is listed as such.
+    assert "01_efficient_representations" in table and "not measured" in table
+    figure = recorded.plot_times()
+    assert [ax.get_title() for ax in figure.axes] == ["quick mode", "full mode"]
+
+
+def test_book_build_against_45_minutes(recorded):
+    assert benchmark.BOOK_BUDGET == 45 * 60
+    sentence = recorded.book_sentence()
+    assert "31 min 40 s" in sentence and "within its budget of 45 min 00 s" in sentence
+    assert "whole book, full mode" in recorded.machine_table()
+
+
+def test_the_benchmark_keeps_the_book_time_when_chapters_are_measured_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    output = benchmark.record_book(2000.0, {"cpus": 2})
+    saved = json.loads(output.read_text())
+    assert saved["book"]["seconds"] == 2000.0 and saved["book"]["within_budget"]
+    # main() re-reads the file and replaces only the chapters it measured.
+    monkeypatch.setattr(benchmark, "run_chapter", lambda name, mode: (1.0, {}))
+    monkeypatch.setattr(benchmark, "machine", lambda: {"cpus": 2, "processor": "x", "python": "3",
+                                                       "tensorflow": "2", "keras": "3"})
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "01_x.md").write_text("# X\n")
+    assert benchmark.main(["--mode", "full"]) == 0
+    saved = json.loads(output.read_text())
+    assert saved["book"]["seconds"] == 2000.0 and "01_x" in saved["chapters"]
