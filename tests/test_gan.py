@@ -13,7 +13,7 @@ from genlib import gan as G
 def snapshot(model, trainable_only=False):
     """The model's weights (not the random-number state of its dropout layers)."""
     weights = model.trainable_weights if trainable_only else model.weights
-    return [keras.ops.convert_to_numpy(w).copy() for w in weights]
+    return [w.numpy().copy() for w in weights]
 
 
 def changed(before, after):
