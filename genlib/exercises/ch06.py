@@ -16,25 +16,9 @@ import itertools
 
 import numpy as np
 
-from genlib.exercises.feedback import Feedback, call_student, correct, wrong
+from genlib.exercises.feedback import Feedback, as_array, call_student, correct, wrong
 
 _RTOL, _ATOL = 1e-4, 1e-5
-
-
-def _to_numpy(result):
-    """The student's result as a float64 array, or None when it is not numeric."""
-    if isinstance(result, (str, bytes)):
-        return None
-    try:
-        import keras
-
-        result = keras.ops.convert_to_numpy(result)
-    except Exception:  # not a tensor: NumPy may still understand it
-        pass
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def _cases():
@@ -136,7 +120,7 @@ def check_latent_loss(function) -> Feedback:
             return error
         if result is None:
             return wrong("your function returns None: did you forget the `return` statement?")
-        got = _to_numpy(result)
+        got = as_array(result)
         if got is None:
             return wrong(f"for {description} your function returned {type(result).__name__}, "
                          "not a number: return the loss as a scalar (a float or a 0-D tensor)")
@@ -245,7 +229,7 @@ def check_sampling(function) -> Feedback:
                 return error
             if result is None:
                 return wrong("your function returns None: did you forget the `return` statement?")
-            got = _to_numpy(result)
+            got = as_array(result)
             if got is None:
                 return wrong(f"for {description} your function returned "
                              f"{type(result).__name__}; return an array of codings")

@@ -20,24 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlib.exercises.feedback import Feedback, call_student, correct, wrong
+from genlib.exercises.feedback import Feedback, as_array, call_student, correct, wrong
 
 _RTOL, _ATOL = 1e-4, 1e-5
 
 
 def _to_number(result):
-    """The student's result as a float, None when it is not one number, or an array."""
-    if isinstance(result, (str, bytes)) or result is None:
-        return None
-    try:
-        import keras
-
-        result = keras.ops.convert_to_numpy(result)
-    except Exception:  # not a tensor: NumPy may still understand it
-        pass
-    try:
-        array = np.asarray(result, dtype=float)
-    except (TypeError, ValueError, OverflowError):
+    """The student's result as a float, None when it is not numeric, or an array."""
+    array = as_array(result)
+    if array is None:
         return None
     return float(array) if array.size == 1 else array
 

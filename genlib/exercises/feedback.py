@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -62,3 +64,28 @@ def call_student(function, *args):
         return function(*args), None
     except Exception as error:  # the student's code may raise anything: report it
         return None, wrong(f"your function raised {type(error).__name__}: {error}")
+
+
+def as_array(result):
+    """A student's numeric result (NumPy, Keras or TensorFlow) as a float64 array, or None.
+
+    Strings, ``None`` and anything NumPy cannot read as numbers give ``None``, so that a
+    checker can say "returned nothing usable" instead of failing with a traceback.
+
+    >>> as_array([1, 2.5])
+    array([1. , 2.5])
+    >>> as_array("0.3") is None, as_array(None) is None
+    (True, True)
+    """
+    if result is None or isinstance(result, (str, bytes)):
+        return None
+    try:
+        import keras
+
+        result = keras.ops.convert_to_numpy(result)
+    except Exception:  # not a tensor: NumPy may still understand it
+        pass
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return None
