@@ -305,3 +305,24 @@ def make_dataset(inputs, targets=None, *, batch_size: int = 32, shuffle: bool = 
         dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
+
+
+def to_signed_range(images, *, hint: str = "") -> np.ndarray:
+    """Scale images from [0, 1] to [-1, 1], as a float32 array.
+
+    Images centred on 0 suit a ``tanh`` generator (chapter 7) and the unit-variance noise
+    of a diffusion model (chapter 8). Values outside [0, 1] raise a ``ValueError``, with
+    ``hint`` appended to its message.
+
+    >>> to_signed_range(np.array([0.0, 0.5, 1.0]))
+    array([-1.,  0.,  1.], dtype=float32)
+    >>> to_signed_range(np.array([0, 255]))
+    Traceback (most recent call last):
+    ...
+    ValueError: expected images in [0, 1], got values in [0, 255]: divide 8-bit images by 255 first
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.size and (images.min() < 0.0 or images.max() > 1.0):
+        raise ValueError(f"expected images in [0, 1], got values in [{images.min():.3g}, "
+                         f"{images.max():.3g}]: divide 8-bit images by 255 first{hint}")
+    return images * 2.0 - 1.0

@@ -17,7 +17,6 @@ and :meth:`GAN.sample` convert from and to the [0, 1] pixels of the rest of the 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 
@@ -27,6 +26,8 @@ import tensorflow as tf
 from keras import ops
 
 from genlib._validation import check_positive_int
+from genlib.data import to_signed_range
+from genlib.progress import EpochProgress
 
 IMAGE_SHAPE = (28, 28)
 
@@ -42,14 +43,8 @@ def to_gan_range(images):
     >>> to_gan_range(np.array([0.0, 0.5, 1.0]))
     array([-1.,  0.,  1.], dtype=float32)
     """
-    images = np.asarray(images, dtype="float32")
-    if images.size and (images.min() < 0.0 or images.max() > 1.0):
-        raise ValueError(
-            f"to_gan_range expects images in [0, 1], got values in [{images.min():.3g}, "
-            f"{images.max():.3g}]: divide 8-bit images by 255 first, or pass images that are "
-            "already in [-1, 1] to the GAN directly"
-        )
-    return images * 2.0 - 1.0
+    return to_signed_range(images, hint=", or pass images that are already in [-1, 1] to "
+                                        "the GAN directly")
 
 
 def check_gan_batch(images, image_shape=IMAGE_SHAPE, name="images"):
@@ -624,35 +619,11 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size:
 # ---------------------------------------------------------------------------------------------
 
 
-def _display(obj, handle=None):
-    """Show ``obj`` in a notebook (updating ``handle`` in place); return the handle."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
-        get_ipython = None
-    if get_ipython is None or get_ipython() is None:
-        print(repr(obj), file=sys.stdout, flush=True)
-        return None
-    if handle is None:
-        return display(obj, display_id=True)
-    handle.update(obj)
-    return handle
-
-
-class _ProgressLine:
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-class GANProgress(keras.callbacks.Callback):
+class GANProgress(EpochProgress):
     """A progress bar over the epochs, and a row of generated images every few epochs.
 
-    The bar is one line updated in place (epoch, losses, elapsed time); the images come
-    from the same fixed codings each time, so that the rows show how the generator
+    The bar is one line updated in place (epoch, the two losses, elapsed time); the images
+    come from the same fixed codings each time, so that the rows show how the generator
     evolves. Pass ``verbose=0`` to ``fit`` to hide Keras' own log.
 
     Parameters
@@ -669,47 +640,7 @@ class GANProgress(keras.callbacks.Callback):
     'epoch  3/10 ━━━━━━━━━━────────────────────── d_loss 0.610 · g_loss 0.930 · 4 s'
     """
 
-    def __init__(self, every: int = 5, n_images: int = 8, show_images=True, seed: int = 0):
-        super().__init__()
-        self.every = check_positive_int(every, "every")
-        self.n_images = check_positive_int(n_images, "n_images")
-        self.show_images, self.seed = bool(show_images), seed
-        self._handle, self._start, self._epochs = None, None, None
-
-    @staticmethod
-    def bar(epoch, epochs, logs, seconds, width=32):
-        """The progress line after ``epoch`` of ``epochs``."""
-        done = round(width * epoch / max(epochs, 1))
-        losses = " · ".join(f"{name} {value:.3f}" for name, value in logs.items())
-        digits = len(str(epochs))
-        return (f"epoch {epoch:>{digits}}/{epochs} {'━' * done}{'─' * (width - done)} "
-                f"{losses} · {seconds:.0f} s")
-
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-        self._epochs = self.params.get("epochs", 1)
-        self._handle = _display(_ProgressLine(self.bar(0, self._epochs, {}, 0.0)))
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = {name: float(value) for name, value in (logs or {}).items()
-                if name in ("d_loss", "g_loss")}
-        done = epoch + 1
-        line = _ProgressLine(self.bar(done, self._epochs, logs,
-                                      time.perf_counter() - self._start))
-        # In a notebook the line is updated in place; elsewhere one line per epoch.
-        self._handle = _display(line, self._handle)
-        if self.show_images and (done % self.every == 0 or done == self._epochs):
-            self._show_samples(done)
-
-    def _show_samples(self, epoch):
-        import matplotlib.pyplot as plt
-
-        from genlib.plots import plot_image_grid
-
-        images = self.model.sample(self.n_images, seed=self.seed)
-        fig = plot_image_grid(images, n_cols=self.n_images, cell_size=0.55)
-        fig.suptitle(f"epoch {epoch}", fontsize=9)
-        plt.show()
+    shown_logs = ("d_loss", "g_loss")
 
 
 class SampleMetrics(keras.callbacks.Callback):

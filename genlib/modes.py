@@ -75,6 +75,10 @@ _EPOCHS = {
     "dcgan": (20, 3),
     "conditional_gan": (10, 2),
     "vae_comparison": (10, 2),
+    # Chapter 8: the DDPM, in epochs of run.steps("ddpm_epoch") steps of 64 images (the
+    # costliest model of the chapter: about 0.1 s per step on two cores). The VAE and the
+    # GANs it is compared with reuse chapter 6's and chapter 7's entries above.
+    "ddpm": (20, 2),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).
@@ -89,6 +93,14 @@ _STEPS = {
     "gan_epoch": (100, 10),
     # Chapter 7: DCGAN steps timed with and without XLA (after a warm-up step).
     "xla_timing": (10, 3),
+    # Chapter 8: the steps of one DDPM "epoch"; reverse steps timed eagerly, compiled and
+    # with XLA (after a warm-up step); images generated per point of the sampling-steps
+    # trade-off, and per model in the final comparison (at least 129 for a Fréchet
+    # distance on the classifier's 128 features).
+    "ddpm_epoch": (100, 10),
+    "ddpm_step_timing": (10, 2),
+    "ddpm_tradeoff_images": (1000, 130),
+    "comparison_images": (2000, 130),
 }
 
 

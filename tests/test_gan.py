@@ -259,7 +259,7 @@ def test_wrong_range_is_a_clear_error():
     unscaled = tf.data.Dataset.from_tensor_slices(pixels).batch(16)
     with pytest.raises(ValueError, match=r"first batch.*outside \[-1, 1\]"):
         model.fit(unscaled, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"expects images in \[0, 1\].*255"):
+    with pytest.raises(ValueError, match=r"expected images in \[0, 1\].*255"):
         G.to_gan_range(pixels)
     nan = real_batch()
     nan[0, 0, 0] = np.nan

@@ -41,6 +41,7 @@ BUDGETS = {
     "05_sparse_autoencoders": {"quick": 60, "full": 240},
     "06_variational_autoencoders": {"quick": 60, "full": 300},
     "07_generative_adversarial_networks": {"quick": 60, "full": 480},
+    "08_diffusion_models": {"quick": 60, "full": 600},
 }
 
 #: Quality targets, in full mode: result name -> (largest allowed value, where it comes from).
@@ -60,6 +61,10 @@ TARGETS = {
     "vae.val_loss": (0.0311, "classic 10-D VAE, 784-150-100, 25 epochs at batch 128"),
     "dcgan.classes_missed": (1, "DCGAN samples cover at least 9 of the 10 classes (chapter 7)"),
     "dcgan_minus_dense.frechet": (0.0, "the DCGAN's Fréchet distance is below the dense GAN's"),
+    "ddpm_minus_dcgan.frechet": (0.0, "the DDPM's Fréchet distance is below the DCGAN's, "
+                                      "same run, same number of images (chapter 8)"),
+    "ddpm.sample_64_seconds": (60.0, "the DDPM samples 64 images in at most 60 s"),
+    "ddpm.classes_missed": (2, "DDPM samples cover at least 8 of the 10 classes"),
 }
 CI_BUDGET = 20 * 60
 #: The whole book, every chapter in full mode, built on 2 CPU cores (issue 10).
