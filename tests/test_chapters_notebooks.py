@@ -101,3 +101,46 @@ def test_no_notebook_without_chapter():
     chapters = {path.stem for path in CHAPTERS}
     orphans = [path.name for path in sorted((ROOT / "notebooks").glob("*.ipynb")) if path.stem not in chapters]
     assert not orphans, f"notebooks without a chapter: {orphans}: {FIX}"
+
+
+def shown_sources(md_path):
+    """The genlib objects a chapter shows with ``show_source(...)``, by the name it uses."""
+    import ast
+    import importlib
+
+    names, shown = {}, {}
+    for cell in generated(md_path).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # a cell with IPython syntax (e.g. %pip) shows no genlib code
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("genlib"):
+                for alias in node.names:
+                    names[alias.asname or alias.name] = (node.module, alias.name)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id == "show_source" and node.args):
+                shown[ast.unparse(node.args[0])] = None
+    for expression in shown:
+        first, *rest = expression.split(".")
+        assert first in names, f"{md_path.name}: cannot tell where show_source({expression}) comes from"
+        module, name = names[first]
+        obj = getattr(importlib.import_module(module), name)
+        for part in rest:
+            obj = getattr(obj, part)
+        shown[expression] = obj
+    return shown
+
+
+@chapter
+def test_shown_source_has_no_traceback(md_path):
+    """A doctest's traceback in shown code would read as a failed cell (the book test refuses it)."""
+    import inspect
+
+    for expression, obj in shown_sources(md_path).items():
+        assert "Traceback (most recent call last)" not in inspect.getsource(obj), (
+            f"{md_path.name} shows {expression}, whose docstring has an error example: move the "
+            "example to a test, or describe the error in words"
+        )
