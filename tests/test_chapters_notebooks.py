@@ -144,3 +144,24 @@ def test_shown_source_has_no_traceback(md_path):
             f"{md_path.name} shows {expression}, whose docstring has an error example: move the "
             "example to a test, or describe the error in words"
         )
+
+
+@chapter
+def test_no_cell_ends_by_echoing_a_recorded_result(md_path):
+    """``record_result`` returns its value: as a cell's last line it would print a bare number."""
+    import ast
+
+    for cell in generated(md_path).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            body = ast.parse(cell.source).body
+        except SyntaxError:
+            continue
+        last = body[-1] if body else None
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+            name = ast.unparse(last.value.func)
+            assert not name.endswith("record_result"), (
+                f"{md_path.name} {cell.id} ends with {name}(...), which shows a bare number "
+                "under the cell: assign it (`_ = ...`) or print a sentence"
+            )
