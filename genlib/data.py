@@ -326,3 +326,43 @@ def to_signed_range(images, *, hint: str = "") -> np.ndarray:
         raise ValueError(f"expected images in [0, 1], got values in [{images.min():.3g}, "
                          f"{images.max():.3g}]: divide 8-bit images by 255 first{hint}")
     return images * 2.0 - 1.0
+
+
+def check_signed_batch(images, image_shape, name: str = "images", *, works_on: str,
+                       range_hint: str, shape_note: str = "") -> np.ndarray:
+    """``images`` as a float32 batch of shape (n, *image_shape) in [-1, 1], or a ValueError.
+
+    The check that GANs (chapter 7) and diffusion models (chapter 8) make of the images they
+    train on. A trailing channel axis of 1 is accepted (and dropped). ``works_on`` starts
+    the message about a wrong shape (e.g. "the model works on") and ``shape_note`` follows
+    the expected shape in it; ``range_hint`` ends the message about values outside [-1, 1]
+    (how to scale them).
+
+    >>> check_signed_batch(np.zeros((2, 28, 28, 1)), (28, 28), works_on="the model works on",
+    ...                    range_hint="scale them").shape
+    (2, 28, 28)
+    >>> check_signed_batch(np.ones((2, 28, 28)) * 2, (28, 28), works_on="the model works on",
+    ...                    range_hint="scale them")
+    Traceback (most recent call last):
+    ...
+    ValueError: images has values in [2, 2], outside [-1, 1]: scale them
+    """
+    array = np.asarray(images, dtype="float32")
+    image_shape = tuple(image_shape)
+    shape = array.shape
+    if shape[-1:] == (1,) and shape[1:-1] == image_shape:
+        array = array[..., 0]
+    if array.ndim != len(image_shape) + 1 or array.shape[1:] != image_shape:
+        sides = ", ".join(map(str, image_shape))
+        hint = f": reshape flat images with x.reshape(-1, {sides})" if array.ndim == 2 else ""
+        raise ValueError(f"{name} has shape {shape}; {works_on} batches of shape (n, {sides})"
+                         f"{shape_note}{hint}")
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    low, high = float(array.min()), float(array.max())
+    if low < -1.0 or high > 1.0:
+        raise ValueError(f"{name} has values in [{low:.3g}, {high:.3g}], outside [-1, 1]: "
+                         f"{range_hint}")
+    return array

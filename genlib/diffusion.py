@@ -36,7 +36,7 @@ import tensorflow as tf
 from keras import ops
 
 from genlib._validation import check_positive_int
-from genlib.data import to_signed_range
+from genlib.data import check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
 
 IMAGE_SHAPE = (28, 28)
@@ -299,26 +299,10 @@ def check_diffusion_batch(images, image_shape=IMAGE_SHAPE, name="images"):
     ...
     ValueError: images has shape (2, 784); the model works on batches of shape (n, 28, 28): reshape flat images with x.reshape(-1, 28, 28)
     """
-    array = np.asarray(images, dtype="float32")
-    image_shape = tuple(image_shape)
-    shape = array.shape
-    if shape[-1:] == (1,) and shape[1:-1] == image_shape:
-        array = array[..., 0]
-    if array.ndim != len(image_shape) + 1 or array.shape[1:] != image_shape:
-        hint = (": reshape flat images with x.reshape(-1, "
-                f"{', '.join(map(str, image_shape))})" if array.ndim == 2 else "")
-        raise ValueError(f"{name} has shape {shape}; the model works on batches of shape (n, "
-                         f"{', '.join(map(str, image_shape))}){hint}")
-    if len(array) == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    low, high = float(array.min()), float(array.max())
-    if low < -1.0 or high > 1.0:
-        raise ValueError(
-            f"{name} has values in [{low:.3g}, {high:.3g}], outside [-1, 1]: scale images in "
-            "[0, 1] with genlib.diffusion.to_diffusion_range(x) (x * 2 - 1)")
-    return array
+    return check_signed_batch(
+        images, image_shape, name, works_on="the model works on",
+        range_hint="scale images in [0, 1] with genlib.diffusion.to_diffusion_range(x) "
+                   "(x * 2 - 1)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import tensorflow as tf
 from keras import ops
 
 from genlib._validation import check_positive_int
-from genlib.data import to_signed_range
+from genlib.data import check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress
 
 IMAGE_SHAPE = (28, 28)
@@ -60,30 +60,12 @@ def check_gan_batch(images, image_shape=IMAGE_SHAPE, name="images"):
     ...
     ValueError: images has values in [255, 255], outside [-1, 1]: a GAN's generator ends with tanh, so scale the real images to [-1, 1] too (genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 for 8-bit images)
     """
-    array = np.asarray(images, dtype="float32")
-    image_shape = tuple(image_shape)
-    shape = array.shape
-    if shape[-1:] == (1,) and shape[1:-1] == image_shape:
-        array = array[..., 0]
-    if array.ndim != len(image_shape) + 1 or array.shape[1:] != image_shape:
-        raise ValueError(
-            f"{name} has shape {shape}; this GAN trains on batches of shape (n, "
-            f"{', '.join(map(str, image_shape))}) (the shape of its generator's output)"
-            + (": reshape flat images with x.reshape(-1, "
-               f"{', '.join(map(str, image_shape))})" if array.ndim == 2 else "")
-        )
-    if len(array) == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    low, high = float(array.min()), float(array.max())
-    if low < -1.0 or high > 1.0:
-        raise ValueError(
-            f"{name} has values in [{low:.3g}, {high:.3g}], outside [-1, 1]: a GAN's generator "
-            "ends with tanh, so scale the real images to [-1, 1] too "
-            "(genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 for 8-bit images)"
-        )
-    return array
+    return check_signed_batch(
+        images, image_shape, name,
+        works_on="this GAN trains on", shape_note=" (the shape of its generator's output)",
+        range_hint="a GAN's generator ends with tanh, so scale the real images to [-1, 1] "
+                   "too (genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 "
+                   "for 8-bit images)")
 
 
 def gan_dataset(images, labels=None, *, batch_size: int = 128, seed: int | None = None):
@@ -620,21 +602,11 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size:
 
 
 class GANProgress(EpochProgress):
-    """A progress bar over the epochs, and a row of generated images every few epochs.
+    """:class:`genlib.progress.EpochProgress` for a GAN: the bar shows its two losses.
 
-    The bar is one line updated in place (epoch, the two losses, elapsed time); the images
-    come from the same fixed codings each time, so that the rows show how the generator
-    evolves. Pass ``verbose=0`` to ``fit`` to hide Keras' own log.
+    A progress bar over the epochs and, every ``every`` epochs, a row of images generated
+    from the same fixed codings, so that the rows show how the generator evolves.
 
-    Parameters
-    ----------
-    every : int
-        Show a row of images every ``every`` epochs (and after the last one).
-    n_images : int
-    show_images : bool
-
-    Examples
-    --------
     >>> progress = GANProgress(every=5, n_images=8)
     >>> progress.bar(3, 10, {"d_loss": 0.61, "g_loss": 0.93}, seconds=4.2)
     'epoch  3/10 ━━━━━━━━━━────────────────────── d_loss 0.610 · g_loss 0.930 · 4 s'

@@ -103,19 +103,26 @@ def test_no_notebook_without_chapter():
     assert not orphans, f"notebooks without a chapter: {orphans}: {FIX}"
 
 
+def parsed_code_cells(md_path):
+    """Each code cell of the chapter's notebook with its syntax tree (IPython-only cells,
+    e.g. ``%pip``, are left out: they hold no genlib code)."""
+    import ast
+
+    for cell in generated(md_path).cells:
+        if cell.cell_type == "code":
+            try:
+                yield cell, ast.parse(cell.source)
+            except SyntaxError:
+                continue
+
+
 def shown_sources(md_path):
     """The genlib objects a chapter shows with ``show_source(...)``, by the name it uses."""
     import ast
     import importlib
 
     names, shown = {}, {}
-    for cell in generated(md_path).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:  # a cell with IPython syntax (e.g. %pip) shows no genlib code
-            continue
+    for _, tree in parsed_code_cells(md_path):
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("genlib"):
                 for alias in node.names:
@@ -151,14 +158,8 @@ def test_no_cell_ends_by_echoing_a_recorded_result(md_path):
     """``record_result`` returns its value: as a cell's last line it would print a bare number."""
     import ast
 
-    for cell in generated(md_path).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            body = ast.parse(cell.source).body
-        except SyntaxError:
-            continue
-        last = body[-1] if body else None
+    for cell, tree in parsed_code_cells(md_path):
+        last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
             name = ast.unparse(last.value.func)
             assert not name.endswith("record_result"), (

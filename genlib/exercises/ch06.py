@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from genlib.exercises.feedback import Feedback, as_array, call_student, correct, wrong
+from genlib.exercises.feedback import Feedback, call_for_array, correct, wrong
 
 _RTOL, _ATOL = 1e-4, 1e-5
 
@@ -113,17 +113,13 @@ def check_latent_loss(function) -> Feedback:
     """
     results = []
     for description, mean, log_var in _cases():
-        # A NaN is explained below; NumPy's warning about it would only add noise.
-        with np.errstate(all="ignore"):
-            result, error = call_student(function, mean.copy(), log_var.copy())
+        # A NaN is explained below (call_for_array silences NumPy's warning about it).
+        got, error = call_for_array(
+            function, mean.copy(), log_var.copy(), description=description,
+            returned_hint=", not a number: return the loss as a scalar (a float or a 0-D "
+                          "tensor)")
         if error is not None:
             return error
-        if result is None:
-            return wrong("your function returns None: did you forget the `return` statement?")
-        got = as_array(result)
-        if got is None:
-            return wrong(f"for {description} your function returned {type(result).__name__}, "
-                         "not a number: return the loss as a scalar (a float or a 0-D tensor)")
         batch, codings = mean.shape
         if got.size != 1:
             if got.shape == (batch,):
@@ -222,17 +218,11 @@ def check_sampling(function) -> Feedback:
         epsilon = rng.normal(size=mean.shape).astype("float32")
         outputs = []
         for _ in range(2):
-            with np.errstate(all="ignore"):
-                result, error = call_student(function, mean.copy(), log_var.copy(),
-                                             epsilon.copy())
+            got, error = call_for_array(function, mean.copy(), log_var.copy(), epsilon.copy(),
+                                        description=description,
+                                        returned_hint="; return an array of codings")
             if error is not None:
                 return error
-            if result is None:
-                return wrong("your function returns None: did you forget the `return` statement?")
-            got = as_array(result)
-            if got is None:
-                return wrong(f"for {description} your function returned "
-                             f"{type(result).__name__}; return an array of codings")
             outputs.append(got)
         got = outputs[0]
         if got.shape != mean.shape:

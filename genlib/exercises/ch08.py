@@ -18,7 +18,7 @@ import itertools
 
 import numpy as np
 
-from genlib.exercises.feedback import Feedback, as_array, call_student, correct, wrong
+from genlib.exercises.feedback import Feedback, call_for_array, correct, wrong
 
 _RTOL, _ATOL = 1e-4, 1e-5
 
@@ -130,17 +130,11 @@ def check_add_noise(function) -> Feedback:
     """
     results = []
     for description, x0, t, noise, betas in _cases():
-        with np.errstate(all="ignore"):
-            result, error = call_student(function, x0.copy(), t.copy(), noise.copy(),
-                                         betas.copy())
+        got, error = call_for_array(function, x0.copy(), t.copy(), noise.copy(), betas.copy(),
+                                    description=description,
+                                    returned_hint="; return the array of noisy images")
         if error is not None:
             return error
-        if result is None:
-            return wrong("your function returns None: did you forget the `return` statement?")
-        got = as_array(result)
-        if got is None:
-            return wrong(f"for {description} your function returned {type(result).__name__}; "
-                         "return the array of noisy images")
         if got.shape != x0.shape:
             hint = ""
             if got.ndim == x0.ndim + 1 or got.shape[:1] == (len(t),) * 1 and got.ndim > 3:
@@ -265,17 +259,11 @@ def check_reverse_step(function) -> Feedback:
     for description, x0, t, eps, betas in _cases():
         x = x0 * 1.5  # any x_t will do: the formula does not assume how it was made
         z = rng.standard_normal(x.shape).astype("float32")
-        with np.errstate(all="ignore"):
-            result, error = call_student(function, x.copy(), t.copy(), eps.copy(),
-                                         betas.copy(), z.copy())
+        got, error = call_for_array(function, x.copy(), t.copy(), eps.copy(), betas.copy(),
+                                    z.copy(), description=description,
+                                    returned_hint="; return the array x_{t-1}")
         if error is not None:
             return error
-        if result is None:
-            return wrong("your function returns None: did you forget the `return` statement?")
-        got = as_array(result)
-        if got is None:
-            return wrong(f"for {description} your function returned {type(result).__name__}; "
-                         "return the array x_{t-1}")
         if got.shape != x.shape:
             return wrong(f"for {description} expected x_(t-1) of shape {x.shape} (the shape "
                          f"of x_t), got shape {got.shape}: reshape the per-image "

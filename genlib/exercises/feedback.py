@@ -89,3 +89,31 @@ def as_array(result):
         return np.asarray(result, dtype=float)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def call_for_array(function, *args, description: str, returned_hint: str):
+    """Call the student's function and read its result as numbers.
+
+    Returns ``(array, None)``, or ``(None, Feedback)`` when the function raised, returned
+    ``None`` or returned something that is not numbers; ``description`` names the test case
+    and ``returned_hint`` ends the last message (what to return instead). NumPy's warnings
+    are silenced during the call: a checker reports NaN and infinity itself.
+
+    >>> call_for_array(lambda x: [x, 2 * x], 1.5, description="x = 1.5",
+    ...                returned_hint="; return an array")
+    (array([1.5, 3. ]), None)
+    >>> call_for_array(lambda x: "3", 1.5, description="x = 1.5",
+    ...                returned_hint="; return an array")
+    (None, ✘ Not yet: for x = 1.5 your function returned str; return an array)
+    """
+    with np.errstate(all="ignore"):
+        result, error = call_student(function, *args)
+    if error is not None:
+        return None, error
+    if result is None:
+        return None, wrong("your function returns None: did you forget the `return` statement?")
+    got = as_array(result)
+    if got is None:
+        return None, wrong(f"for {description} your function returned "
+                           f"{type(result).__name__}{returned_hint}")
+    return got, None
