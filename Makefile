@@ -2,28 +2,60 @@
 #   make book   build the whole book, full mode, into _build/html
 #   make test   run the whole test suite (unit tests, notebook sync, student versions,
 #               every notebook in quick mode as in Colab, the book built in quick mode with
-#               -W and every page of it opened in headless Chromium)
+#               -W and every page of it opened in headless Chromium), then the same genlib
+#               on the oldest supported TensorFlow/Keras (test-oldest)
 # Everything else is a step of these two.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The oldest supported versions (requirements-oldest.txt = pyproject.toml's lower bounds).
+OLDEST_VENV  ?= .venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+# Tests of the repository's tools (notebooks, book, deployment), not of genlib: they need
+# the pinned environment's tools and run there only.
+TOOLING_TESTS := tests/test_notebook_tool.py tests/test_chapters_notebooks.py \
+                 tests/test_results_page.py tests/test_deployment.py tests/test_book.py \
+                 tests/test_browser.py tests/toc.py tests/test_budgets.py
+# The chapters test-oldest runs as in Colab: transposed convolutions, activity
+# regularization, the GAN's training step (the parts of Keras that changed).
+OLDEST_CHAPTERS := 03_convolutional or 05_sparse or 07_generative
 
-.PHONY: book test unit venv data browser notebooks check-notebooks student benchmark \
-        benchmark-book clean
+.PHONY: book test test-oldest oldest unit venv data browser notebooks check-notebooks \
+        student benchmark benchmark-book clean
 
+# Chapters executed in parallel (one kernel per core), then rendered: tools/book.py.
 book: venv data check-notebooks
-	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/jupyter-book build . --builder html -W -n --keep-going
-	@echo "The book is in _build/html/index.html"
+	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/python tools/book.py
 
 # Quick mode unless GENLIB_MODE says otherwise: the notebooks' kernels inherit it.
+# Every core (at most 4): pytest-xdist workers; the tests of the built site share one.
+PARALLEL := -n auto --maxprocesses 4 --dist loadgroup
 test: venv data browser
-	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest
+	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest $(PARALLEL)
+	$(MAKE) --no-print-directory test-oldest
+
+# genlib on the oldest supported versions (Colab's runtime): its unit tests and doctests,
+# and chapters 3, 5 and 7 run as in Colab, in quick mode. Needs the data (make data).
+test-oldest: oldest
+	GENLIB_MODE=quick $(OLDEST_VENV)/bin/python -m pytest $(PARALLEL) genlib tests \
+	  -m "not slow" $(addprefix --ignore=,$(TOOLING_TESTS))
+	GENLIB_MODE=quick $(OLDEST_VENV)/bin/python -m pytest $(PARALLEL) tests/test_colab.py \
+	  -k "$(OLDEST_CHAPTERS)"
+
+oldest: $(OLDEST_STAMP)
+
+$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements-oldest.txt
+	$(OLDEST_VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(OLDEST_STAMP)
 
 # The fast part alone: genlib's unit tests and doctests, no notebook, no book build.
 unit: venv data
-	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest genlib tests -m "not slow"
+	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest $(PARALLEL) genlib tests -m "not slow"
 
 venv: $(STAMP)
 

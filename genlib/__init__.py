@@ -3,11 +3,13 @@
 Every chapter imports what it needs from here instead of redefining it::
 
     import genlib
+    genlib.set_random_seed(42)           # the one seed of a notebook
     run = genlib.current_mode()          # sizes and epochs for "full" or "quick"
     data = genlib.load_fashion_mnist()   # verified Fashion-MNIST, split 55k/5k/10k
 
 Submodules, one concept each:
 
+- :mod:`genlib.compat` – the supported TensorFlow/Keras versions, and what differs between them;
 - :mod:`genlib.modes` – run modes (``GENLIB_MODE=full|quick``): data sizes and epochs;
 - :mod:`genlib.data` – Fashion-MNIST loading with checksum verification, ``tf.data`` pipelines;
 - :mod:`genlib.plots` – one plotting style, image grids, reconstructions, network diagrams;
@@ -25,6 +27,11 @@ Submodules, one concept each:
 
 import os as _os
 
+from genlib.compat import check_versions as _check_versions
+
+# One clear line, before TensorFlow is imported, when TensorFlow or Keras is too old.
+_check_versions()
+
 # TensorFlow's C++ start-up messages are noise for readers; they must be silenced
 # before TensorFlow is first imported, which is why this happens here.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,6 +46,7 @@ _tf.get_logger().setLevel("ERROR")
 from genlib.modes import RunMode, current_mode  # noqa: E402
 from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402
 from genlib.results import record_result  # noqa: E402
+from genlib.compat import set_random_seed  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -49,4 +57,5 @@ __all__ = [
     "load_fashion_mnist",
     "make_dataset",
     "record_result",
+    "set_random_seed",
 ]

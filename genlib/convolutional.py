@@ -42,10 +42,13 @@ def _check_inputs(inputs, image_shape):
                          f"got a batch of shape {tuple(inputs.shape)}")
 
 
-def _transposed_step(small: int, target: int) -> tuple[str, int]:
-    """Padding and output padding that take a stride-2, size-3 transposed convolution from
-    ``small`` to ``target`` (the size before a 2x2 max pooling, so 2*small or 2*small + 1)."""
-    return ("same", 1) if target == 2 * small else ("valid", 0)
+def _transposed_padding(small: int, target: int) -> str:
+    """The padding that takes a stride-2, size-3 transposed convolution from ``small`` to
+    ``target`` (the size before a 2x2 max pooling, so 2*small or 2*small + 1).
+
+    "same" doubles the size, "valid" gives (small - 1) * 2 + 3 = 2*small + 1. No output
+    padding is needed (Keras 3.10, Colab's, refuses ``output_padding=0``)."""
+    return "same" if target == 2 * small else "valid"
 
 
 @keras.saving.register_keras_serializable(package="genlib")
@@ -87,15 +90,15 @@ class ConvAutoencoder(keras.Model):
         if min(sizes[-1]) < 1:
             raise ValueError(f"input_shape {input_shape!r} is too small for {len(self.filters)} "
                              f"poolings (sizes: {sizes})")
-        steps = []
+        paddings = []
         for (big_h, big_w), (small_h, small_w) in zip(sizes[:-1], sizes[1:]):
-            step_h, step_w = _transposed_step(small_h, big_h), _transposed_step(small_w, big_w)
-            if step_h[0] != step_w[0]:
+            padding = _transposed_padding(small_h, big_h)
+            if padding != _transposed_padding(small_w, big_w):
                 raise ValueError(
                     f"input_shape {tuple(input_shape)} cannot be reconstructed exactly: after "
                     "pooling, height and width must stay both even or both odd at every step "
                     f"(sizes: {sizes})")
-            steps.append((step_h[0], (step_h[1], step_w[1])))
+            paddings.append(padding)
 
         encoder_layers = [keras.Input((height, width)), keras.layers.Reshape((height, width, 1))]
         for n_filters in self.filters:
@@ -116,11 +119,9 @@ class ConvAutoencoder(keras.Model):
         # the number of filters of the convolution it mirrors, and the last one a single map.
         out_filters = [*reversed(self.filters[:-1]), 1]
         activations = [activation] * (len(out_filters) - 1) + ["sigmoid"]
-        for n_filters, act, (padding, output_padding) in zip(out_filters, activations,
-                                                             reversed(steps)):
+        for n_filters, act, padding in zip(out_filters, activations, reversed(paddings)):
             decoder_layers.append(keras.layers.Conv2DTranspose(
-                n_filters, 3, strides=2, padding=padding, output_padding=output_padding,
-                activation=act))
+                n_filters, 3, strides=2, padding=padding, activation=act))
         decoder_layers.append(keras.layers.Reshape((height, width)))
         self.decoder = keras.Sequential(decoder_layers, name="decoder")
         self.build((None, height, width))

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from genlib._validation import check_positive_int
+from genlib.compat import set_random_seed
 from genlib.stacked import StackedAutoencoder
 from genlib.training import fit_autoencoder
 
@@ -248,7 +249,7 @@ def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int, test_strengt
                  for strength in test_strengths}
     rows = []
     for strength in strengths:
-        keras.utils.set_random_seed(seed)
+        set_random_seed(seed)
         model = DenoisingAutoencoder(noise, strength, coding_sizes=coding_sizes,
                                      input_shape=x_valid.shape[1:])
         fit_autoencoder(model, x_train, x_valid, epochs=epochs, batch_size=batch_size)

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from genlib._validation import check_positive_int
+from genlib.compat import set_random_seed
 
 SETTINGS = ("from scratch", "pretrained, frozen", "pretrained, fine-tuned")
 
@@ -119,7 +120,7 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_b
         for seed in seeds:
             index = balanced_subset(y_train, budget, seed=seed)
             for setting in SETTINGS:
-                keras.utils.set_random_seed(seed)
+                set_random_seed(seed)
                 classifier = build_classifier(encoder, pretrained=setting != "from scratch",
                                               trainable=setting != "pretrained, frozen")
                 classifier.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],

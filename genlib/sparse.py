@@ -2,9 +2,10 @@
 
 A sparse autoencoder has a large coding layer (here 300 sigmoid units for 784
 pixels) and a penalty that keeps most coding neurons near zero for any given input.
-Chapter 5 compares two penalties, L1 activity regularization (built into Keras)
-and the KL-divergence sparsity loss of :class:`KLSparsityRegularizer`, and
-measures the sparsity each produces.
+Chapter 5 compares two penalties, L1 activity regularization
+(:class:`PerImageL1L2`, Keras' ``L1`` made to mean the same on every supported
+Keras) and the KL-divergence sparsity loss of
+:class:`KLSparsityRegularizer`, and measures the sparsity each produces.
 
 >>> from genlib.sparse import KLSparsityRegularizer, build_sparse_autoencoder
 >>> regularizer = KLSparsityRegularizer(target=0.1, weight=5e-3)
@@ -24,6 +25,7 @@ import numpy as np
 from keras import ops
 
 from genlib._validation import as_array, check_positive_int
+from genlib.compat import activity_loss
 
 #: Mean activations are clipped to ``[CLIP_EPSILON, 1 - CLIP_EPSILON]`` before the
 #: logarithms of the KL divergence, so that a neuron whose activations are all
@@ -48,10 +50,10 @@ def _check_target(target) -> float:
     return float(target)
 
 
-def _check_weight(weight) -> float:
+def _check_weight(weight, name: str = "weight") -> float:
     if not _is_real(weight) or not math.isfinite(weight) or weight < 0:
         raise ValueError(
-            "weight scales the sparsity penalty against the reconstruction loss: "
+            f"{name} scales the sparsity penalty against the reconstruction loss: "
             "a finite number >= 0 (0 turns the penalty off, 5e-3 is a typical "
             f"value); got {weight!r}"
         )
@@ -75,12 +77,13 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
     or 1 give a finite penalty.
 
     Use it as the ``activity_regularizer=`` of a layer whose activations lie in
-    [0, 1] (a sigmoid layer). Keras divides every activity-regularization loss by
-    the batch size: right for penalties summed over the examples of a batch (such
-    as L1), wrong for this one, computed from batch means. So ``__call__`` returns
-    the penalty times the batch size, and the loss Keras adds to the cost is exactly
-    the formula above, whatever the batch size. :meth:`penalty` returns the formula
-    itself.
+    [0, 1] (a sigmoid layer). Keras 3.14 and later divide every activity-
+    regularization loss by the batch size: right for penalties summed over the
+    examples of a batch (such as L1), wrong for this one, computed from batch means.
+    So ``__call__`` returns the penalty through :func:`genlib.compat.activity_loss`
+    (times the batch size where Keras divides, as it is where Keras does not), and
+    the loss Keras adds to the cost is exactly the formula above, whatever the batch
+    size and the Keras version. :meth:`penalty` returns the formula itself.
 
     Parameters
     ----------
@@ -129,10 +132,8 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
     def __call__(self, activations):
         activations = ops.convert_to_tensor(activations)
-        penalty = self.penalty(activations)
-        # Keras divides activity-regularization losses by the batch size: undo it.
-        batch_size = ops.cast(ops.shape(activations)[0], penalty.dtype)
-        return penalty * batch_size
+        # Added as it is: Keras 3.14+ would otherwise divide it by the batch size.
+        return activity_loss(self.penalty(activations), activations)
 
     def get_config(self):
         return {"target": self.target, "weight": self.weight}
@@ -140,6 +141,51 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
     def __repr__(self):
         return (f"KLSparsityRegularizer(target={self.target:g}, "
                 f"weight={self.weight:g})")
+
+
+@keras.saving.register_keras_serializable(package="genlib")
+class PerImageL1L2(keras.regularizers.Regularizer):
+    """L1 and L2 activity penalties per image, averaged over the batch, on every Keras.
+
+    The loss added to the cost is ``l1 * sum_j |a_ij| + l2 * sum_j a_ij**2`` for
+    each image ``i``, averaged over the images of the batch: what Keras' own
+    ``keras.regularizers.L1L2(l1, l2)`` adds as an activity regularizer in Keras
+    3.14 and later. Older versions (Colab's 3.10 among them) add the *sum* over the
+    batch instead, so the same weights are ``batch_size`` times stronger there; this
+    regularizer gives the per-image penalty on every version
+    (:func:`genlib.compat.activity_loss`).
+
+    Parameters
+    ----------
+    l1 : float, default 0.0
+        ``λ``, the weight of the L1 norm of each image's activations, >= 0.
+    l2 : float, default 0.0
+        The weight of the squared L2 norm of each image's activations, >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = keras.layers.Identity(activity_regularizer=PerImageL1L2(l1=0.5))
+    >>> _ = layer(np.array([[1.0, -1.0], [0.0, 2.0]], dtype="float32"))
+    >>> float(layer.losses[0])  # 0.5 * (2 + 2) / 2 images
+    1.0
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        self.l1, self.l2 = _check_weight(l1, "l1"), _check_weight(l2, "l2")
+
+    def __call__(self, activations):
+        activations = ops.convert_to_tensor(activations)
+        flat = ops.reshape(activations, (ops.shape(activations)[0], -1))
+        per_image = (ops.cast(self.l1, flat.dtype) * ops.sum(ops.abs(flat), axis=1)
+                     + ops.cast(self.l2, flat.dtype) * ops.sum(ops.square(flat), axis=1))
+        return activity_loss(ops.mean(per_image), activations)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+    def __repr__(self):
+        return f"PerImageL1L2(l1={self.l1:g}, l2={self.l2:g})"
 
 
 def build_sparse_autoencoder(activity_regularizer=None, *, coding_size: int = 300,

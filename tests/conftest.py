@@ -21,6 +21,15 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("GENLIB_MODE", "quick")
 matplotlib.use("Agg")
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs a pytest-xdist worker per core: each (and the notebook kernels it
+    # starts) computes on one thread, as the book's kernels do (tools/book.py), instead of
+    # every process starting a thread per core that then waits for the others'.
+    from tools.book import THREAD_VARIABLES
+
+    for variable in THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+
 
 @pytest.fixture(autouse=True)
 def _never_download(monkeypatch):
@@ -48,19 +57,24 @@ def book_html(tmp_path_factory) -> Path:
     Built into a temporary folder, so that ``_build/`` (perhaps a full-mode book) is left alone.
     Every chapter is executed: about a minute per chapter on two cores. To work on the tests
     of the site without building it each time, set ``GENLIB_TEST_SITE`` to the HTML folder of
-    a book you built (``GENLIB_MODE=quick jupyter-book build . --path-output DIR``).
+    a book you built (``GENLIB_MODE=quick python tools/book.py --path-output DIR``).
     """
     if os.environ.get("GENLIB_TEST_SITE"):
         return Path(os.environ["GENLIB_TEST_SITE"]).resolve()
     output = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
     environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
+    # As `make book` builds it: chapters executed in parallel, then rendered with -W.
     result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going",
-         "--path-output", str(output)],
+        [sys.executable, str(ROOT / "tools" / "book.py"), "--path-output", str(output)],
         capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
     )
-    assert result.returncode == 0, "the book build failed or warned:\n" + "\n".join(
-        line for line in result.stdout.splitlines() if "WARNING" in line or "ERROR" in line
-    )[-5000:]
+    assert result.returncode == 0, "the book build failed or warned:\n" + result.stderr[-5000:]
     return output / "_build" / "html"
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test` runs two workers), the tests of the built site share one
+    worker, so that the book is built once, not once per worker (``--dist loadgroup``)."""
+    for item in items:
+        if "book_html" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("book"))

@@ -4,6 +4,7 @@ convolution the chapter teaches.
 Small models and random data only; the one training test runs 1 epoch on 32 images.
 """
 
+import genlib
 import keras
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def round_trip(model, tmp_path, x):
 # Keras' own saving code triggers a NumPy 2 DeprecationWarning about TF tensors' __array__.
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 def test_conv_autoencoder_save_and_load_round_trip(tmp_path):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = ConvAutoencoder(coding_size=12, input_shape=(12, 28), filters=(4, 8, 6), activation="relu")
     loaded = round_trip(model, tmp_path, random_images(5, (12, 28)))
     assert loaded.coding_size == 12 and loaded.image_shape == (12, 28)
@@ -54,7 +55,7 @@ def test_conv_autoencoder_save_and_load_round_trip(tmp_path):
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 @pytest.mark.parametrize("cell, unroll", RECURRENT_VARIANTS)
 def test_recurrent_autoencoder_save_and_load_round_trip(tmp_path, cell, unroll):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = RecurrentAutoencoder(coding_size=6, input_shape=(10, 7), units=12, cell=cell, unroll=unroll)
     loaded = round_trip(model, tmp_path, random_images(5, (10, 7)))
     assert (loaded.coding_size, loaded.image_shape, loaded.units) == (6, (10, 7), 12)
@@ -71,7 +72,7 @@ def test_recurrent_autoencoder_save_and_load_round_trip(tmp_path, cell, unroll):
     lambda: RecurrentAutoencoder(coding_size=10, units=16, cell="lstm", unroll=False),
 ], ids=["conv", "recurrent"])
 def test_one_epoch_of_training_then_a_round_trip(tmp_path, make):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = make()
     model.compile(loss="mse", optimizer="adam")
     x = random_images(32)

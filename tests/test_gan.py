@@ -2,6 +2,7 @@
 
 import warnings
 
+import genlib
 import keras
 import matplotlib
 import numpy as np
@@ -25,13 +26,13 @@ def real_batch(n=32, seed=0):
 
 
 def small_dense_gan(**kwargs):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     return G.GAN(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)),
                  seed=0, **kwargs)
 
 
 def small_dcgan(**kwargs):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     return G.GAN(G.build_dcgan_generator(8, filters=(8, 4)),
                  G.build_dcgan_discriminator(filters=(4, 8)), seed=0, **kwargs)
 
@@ -46,7 +47,7 @@ def compiled(model, jit_compile=False):
 
 
 def classic_models():
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     generator = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)])
     discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     return generator, discriminator, keras.Sequential([generator, discriminator])
@@ -170,7 +171,7 @@ def test_discriminator_fakes_hook_is_used():
             OnlyZeros.calls += 1
             return keras.ops.zeros_like(fake_images)
 
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = compiled(OnlyZeros(G.build_dense_generator(8, hidden=(16,)),
                                G.build_dense_discriminator((16,))))
     model.discriminator_step(real_batch())
@@ -212,7 +213,7 @@ def test_generator_survives_keras_save_and_load(tmp_path):
 
 
 def test_whole_gan_survives_keras_save_and_load(tmp_path):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = G.GAN(G.build_dense_generator(8, hidden=(16,)),
                   G.build_dense_discriminator((16,), minibatch_stddev=True),
                   label_smoothing=0.1, instance_noise=0.05, seed=3)
@@ -353,7 +354,7 @@ def test_a_subclass_can_train_on_labelled_batches():
             Counting.seen.append(tuple(labels.shape))
             return super().train_step(images)
 
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = Counting(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)))
     result = G.fit_gan(model, real_batch(64), labels=np.arange(64) % 10, epochs=1,
                        steps_per_epoch=2, batch_size=32)

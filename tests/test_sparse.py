@@ -6,14 +6,17 @@ Small models and random data only: the whole file runs in seconds.
 
 import math
 
+import genlib
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from genlib.compat import keras_divides_activity_losses
 from genlib.sparse import (
     CLIP_EPSILON,
     KLSparsityRegularizer,
+    PerImageL1L2,
     SparsityEvaluation,
     active_neurons_per_image,
     build_sparse_autoencoder,
@@ -73,21 +76,65 @@ def test_every_axis_but_the_last_is_averaged():
                                as_float(regularizer.penalty(activations)), rtol=1e-6)
 
 
-def test_call_undoes_the_keras_division_by_the_batch_size():
+def test_call_undoes_the_keras_division_by_the_batch_size_where_keras_divides():
     regularizer = KLSparsityRegularizer(target=0.1, weight=5e-3)
+    factor = (lambda n: n) if keras_divides_activity_losses() else (lambda n: 1)
     for n in (1, 7, 64, 256):
         activations = random_activations(n, 20, seed=n)
         expected = numpy_kl_penalty(activations, 0.1, 5e-3)
-        np.testing.assert_allclose(as_float(regularizer(activations)), n * expected, rtol=1e-4)
-        # What reaches the cost is the formula itself, whatever the batch size.
+        np.testing.assert_allclose(as_float(regularizer(activations)), factor(n) * expected,
+                                   rtol=1e-4)
+        # What reaches the cost is the formula itself, whatever the batch size and the Keras.
         np.testing.assert_allclose(loss_added_by_layer(regularizer, activations), expected, rtol=1e-4)
 
 
-def test_keras_divides_activity_regularization_by_the_batch_size():
-    # The reason for the factor in __call__: a built-in regularizer loses it.
+def test_the_detected_division_is_what_keras_does_with_its_own_l1():
+    # The reason for the factor in __call__: Keras' handling of a built-in regularizer.
     activations = random_activations(32, 10, seed=4)
     added = loss_added_by_layer(keras.regularizers.L1(1e-2), activations)
-    assert added == pytest.approx(1e-2 * np.abs(activations).sum() / 32, rel=1e-5)
+    divisor = 32 if keras_divides_activity_losses() else 1
+    assert added == pytest.approx(1e-2 * np.abs(activations).sum() / divisor, rel=1e-5)
+
+
+def test_the_division_is_detected_as_keras_documents_its_versions():
+    # Keras 3.14 brought the division; the supported range starts at 3.10.
+    from packaging.version import Version
+
+    assert keras_divides_activity_losses() == (Version(keras.__version__) >= Version("3.14"))
+
+
+@pytest.mark.parametrize("n", [1, 5, 128])
+def test_per_image_penalty_on_every_keras(n):
+    activations = random_activations(n, 12, seed=n) - 0.5  # negative values too
+    l1 = 3e-3 * np.abs(activations).sum(axis=1).mean()
+    l2 = 2e-2 * (activations ** 2).sum(axis=1).mean()
+    assert loss_added_by_layer(PerImageL1L2(l1=3e-3), activations) == pytest.approx(l1, rel=1e-5)
+    assert loss_added_by_layer(PerImageL1L2(l2=2e-2), activations) == pytest.approx(l2, rel=1e-5)
+    both = loss_added_by_layer(PerImageL1L2(l1=3e-3, l2=2e-2), activations)
+    assert both == pytest.approx(l1 + l2, rel=1e-5)
+
+
+def test_per_image_penalty_equals_keras_own_where_keras_divides():
+    activations = random_activations(32, 10, seed=6)
+    ours = loss_added_by_layer(PerImageL1L2(l1=1e-2, l2=1e-3), activations)
+    keras_own = loss_added_by_layer(keras.regularizers.L1L2(l1=1e-2, l2=1e-3), activations)
+    assert ours == pytest.approx(keras_own / (1 if keras_divides_activity_losses() else 32),
+                                 rel=1e-5)
+
+
+@pytest.mark.parametrize("weights, name", [({"l1": -1.0}, "l1"), ({"l2": float("nan")}, "l2"),
+                                           ({"l1": "1e-4"}, "l1")])
+def test_per_image_penalty_checks_its_weights(weights, name):
+    with pytest.raises(ValueError, match=f"^{name} scales"):
+        PerImageL1L2(**weights)
+
+
+def test_per_image_penalty_survives_a_keras_file(tmp_path):
+    model = build_sparse_autoencoder(PerImageL1L2(l1=2e-4), coding_size=8, hidden_size=4)
+    model.save(tmp_path / "l1.keras")
+    loaded = keras.models.load_model(tmp_path / "l1.keras")
+    regularizer = loaded.get_layer("encoder").get_layer("codings").activity_regularizer
+    assert isinstance(regularizer, PerImageL1L2) and (regularizer.l1, regularizer.l2) == (2e-4, 0.0)
 
 
 def test_weight_scales_the_penalty_and_zero_turns_it_off():
@@ -152,7 +199,7 @@ def test_activations_of_exactly_zero_or_one_give_finite_penalty_and_gradients():
 
 
 def test_training_through_saturated_sigmoids_stays_finite():
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = keras.Sequential([
         keras.Input((4,)),
         # Huge weights saturate the sigmoid to exactly 0 or 1 in float32.
@@ -204,7 +251,7 @@ def test_config_round_trip_and_keras_serialization():
 
 
 def test_a_model_using_it_survives_keras_save_and_safe_load(tmp_path):
-    keras.utils.set_random_seed(1)
+    genlib.set_random_seed(1)
     model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 5e-3), coding_size=12, hidden_size=8,
                                      input_shape=(4, 4))
     model.compile(loss="mse", optimizer="nadam")
@@ -226,7 +273,7 @@ def test_a_model_using_it_survives_keras_save_and_safe_load(tmp_path):
 
 
 def test_activity_regularization_layer_equals_activity_regularizer_argument():
-    keras.utils.set_random_seed(2)
+    genlib.set_random_seed(2)
     dense = keras.layers.Dense(7, activation="sigmoid")
     with_layer = keras.Sequential([keras.Input((5,)), dense, keras.layers.ActivityRegularization(l1=1e-3)])
     with_argument = keras.Sequential([
@@ -238,7 +285,7 @@ def test_activity_regularization_layer_equals_activity_regularizer_argument():
     out_layer, out_argument = with_layer(x), with_argument(x)
     np.testing.assert_allclose(out_layer, out_argument)
     activations = keras.ops.convert_to_numpy(out_layer)
-    expected = 1e-3 * np.abs(activations).sum() / len(x)
+    expected = 1e-3 * np.abs(activations).sum() / (len(x) if keras_divides_activity_losses() else 1)
     assert as_float(with_layer.losses[0]) == pytest.approx(expected, rel=1e-5)
     assert as_float(with_argument.losses[0]) == pytest.approx(expected, rel=1e-5)
 
@@ -317,7 +364,7 @@ def test_builder_rejects_bad_arguments(kwargs, message):
 
 
 def test_evaluation_splits_the_loss_into_mse_and_regularization():
-    keras.utils.set_random_seed(3)
+    genlib.set_random_seed(3)
     x = np.random.default_rng(3).random((56, 4, 4)).astype("float32")
     model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 0.05), coding_size=10, hidden_size=6,
                                      input_shape=(4, 4))

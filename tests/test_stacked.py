@@ -6,6 +6,7 @@ Small models and random data only: the whole file runs in seconds.
 
 import math
 
+import genlib
 import keras
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def test_parameter_counts_count_tied_kernels_once():
 
 
 def test_training_the_tied_model_updates_the_one_kernel():
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = StackedAutoencoder((8, 4), input_shape=(4, 4), tied=True)
     encoder_dense = model.encoder.layers[1:]
     before = [layer.kernel.numpy().copy() for layer in encoder_dense]
@@ -118,7 +119,7 @@ def test_decoder_layer_n_minus_l_plus_1_is_tied_to_encoder_layer_l(sizes):
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 @pytest.mark.parametrize("tied", [True, False])
 def test_keras_save_and_load_round_trip(tmp_path, tied):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     model = StackedAutoencoder((100, 30), tied=tied)
     x = random_images(5)
     expected = model.predict(x, verbose=0)
@@ -206,7 +207,7 @@ def phase_models(monkeypatch):
 
 @pytest.mark.parametrize("sizes", [(16, 4), (32, 16, 8)])
 def test_greedy_layerwise_stacks_the_trained_phases(phase_models, sizes):
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     x = random_images(64)
     result = train_greedy_layerwise(x, sizes, epochs=1, batch_size=32)
     assert isinstance(result, GreedyResult)
@@ -235,9 +236,9 @@ def test_greedy_layerwise_stacks_the_trained_phases(phase_models, sizes):
 
 
 def test_greedy_layerwise_weights_are_not_the_fresh_initialization():
-    keras.utils.set_random_seed(3)
+    genlib.set_random_seed(3)
     result = train_greedy_layerwise(random_images(64), (16, 4), epochs=1)
-    keras.utils.set_random_seed(3)
+    genlib.set_random_seed(3)
     fresh = StackedAutoencoder((16, 4))  # built first in train_greedy_layerwise, same seed
     trained = result.autoencoder.encoder.layers[1].kernel.numpy()
     assert trained.shape == fresh.encoder.layers[1].kernel.shape
@@ -268,7 +269,7 @@ def tiny_data():
 
 @pytest.fixture(scope="module")
 def experiment():
-    keras.utils.set_random_seed(0)
+    genlib.set_random_seed(0)
     encoder = StackedAutoencoder((8, 4)).encoder
     before = [w.copy() for w in encoder.get_weights()]
     x, y = tiny_data()

@@ -307,12 +307,15 @@ class Report:
             return ("The build of the whole book in full mode has not been timed yet "
                     "(`python tools/benchmark.py --book` times it).")
         seconds = book["seconds"]
-        budget = book.get("budget_seconds") or BOOK_BUDGET
+        budget = BOOK_BUDGET  # today's budget, as for the chapters
         machine = book.get("machine") or {}
         cores = f" on {machine['cpus']} CPU cores" if machine.get("cpus") else ""
+        model = f" ({machine['processor']})" if machine.get("processor") else ""
         verdict = "within" if seconds <= budget else "**over**"
+        busy = (f", with {book['cores_busy']:.2f} cores busy on average"
+                if book.get("cores_busy") else "")
         return (f"Building the whole book, every chapter executed in full mode "
-                f"(`jupyter-book build`), took **{format_seconds(seconds)}**{cores}, "
+                f"(`make book`), took **{format_seconds(seconds)}**{cores}{model}{busy}, "
                 f"{verdict} its budget of {format_seconds(budget)}.")
 
     def _reference(self, name: str, value: float | None) -> str:

@@ -1,0 +1,46 @@
+"""The recorded times are within their budgets.
+
+`tools/benchmark.py` measures (never the tests: they time nothing) and writes
+``benchmarks/results-MODE.json``; this test reads what was recorded and fails when a chapter,
+the whole book or CI was recorded over its budget, so that a slow chapter cannot land
+unnoticed. Budgets come from `tools/benchmark.py`, the one place they are written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools.benchmark import BOOK_BUDGET, BUDGETS, CI_BUDGET
+
+ROOT = Path(__file__).resolve().parent.parent
+MODES = ("quick", "full")
+
+
+def recorded(mode: str) -> dict:
+    path = ROOT / "benchmarks" / f"results-{mode}.json"
+    assert path.exists(), f"{path.name} is missing: run `python tools/benchmark.py --mode {mode}`"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_chapter_was_measured_and_is_within_its_budget(mode):
+    chapters = recorded(mode)["chapters"]
+    for chapter in sorted(p.stem for p in (ROOT / "chapters").glob("*.md")):
+        assert chapter in chapters, (f"{chapter} has no recorded {mode}-mode time: run "
+                                     f"`python tools/benchmark.py --mode {mode} --chapter "
+                                     f"{chapter[:2]}`")
+        seconds, budget = chapters[chapter]["seconds"], BUDGETS[chapter][mode]
+        assert seconds <= budget, f"{chapter} took {seconds} s in {mode} mode: over its {budget} s"
+
+
+def test_the_whole_book_and_ci_are_within_their_budgets():
+    full = recorded("full")
+    assert "book" in full, "no whole-book time recorded: run `python tools/benchmark.py --book`"
+    assert full["book"]["seconds"] <= BOOK_BUDGET, (
+        f"the whole book took {full['book']['seconds']} s: over its {BOOK_BUDGET} s")
+    if "ci" in full:
+        assert full["ci"]["seconds"] <= CI_BUDGET, (
+            f"CI took {full['ci']['seconds']} s: over its {CI_BUDGET} s")

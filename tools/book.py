@@ -1,0 +1,135 @@
+"""Build the book with its chapters executed in parallel, one kernel per chapter.
+
+    python tools/book.py                        # full mode (GENLIB_MODE), into _build/html
+    GENLIB_MODE=quick python tools/book.py --path-output /tmp/book
+
+Jupyter Book executes the chapters one after the other, and one TensorFlow kernel keeps
+only about 1.3 of two cores busy. So the chapters are first executed by jupyter-cache's
+parallel executor (one worker process, hence one kernel, per CPU), the longest first, into
+the cache that Jupyter Book reads (``_config.yml``: ``execute_notebooks: cache``); then
+``jupyter-book build -W -n --keep-going`` renders them from the cache, with its usual
+checks. Each chapter still runs in its own fresh kernel with its own seed, so it prints what
+it prints when run alone.
+
+The cache is emptied first: every build executes every chapter, in the mode asked for (the
+cache does not know the mode, so outputs of one mode must never serve the other). A chapter
+that fails stops the build with its traceback, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 3600  # seconds per chapter, as in _config.yml
+
+
+@dataclass
+class BuildTimes:
+    """Wall time and CPU time (this process's children: kernels, Sphinx) of one build."""
+
+    wall_seconds: float
+    cpu_seconds: float
+
+    @property
+    def cores_busy(self) -> float:
+        """The average number of cores busy: CPU time over wall time."""
+        return self.cpu_seconds / self.wall_seconds
+
+
+#: The variables that set how many threads each kernel computes an operation on, in
+#: TensorFlow and in the BLAS and OpenMP libraries under NumPy, SciPy and scikit-learn: one,
+#: since there is a kernel per core. (TensorFlow's inter-op pool, which runs independent
+#: operations side by side, keeps its default: limited to one thread, the convolutional
+#: autoencoder trained 37 % slower, measured on this machine.)
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS")
+
+
+def chapters_longest_first() -> list[Path]:
+    """The chapter files, the longest to execute first (from the recorded full-mode times),
+    so that two workers finish close together instead of one waiting on a late long chapter."""
+    chapters = sorted((ROOT / "chapters").glob("*.md"))
+    recorded = ROOT / "benchmarks" / "results-full.json"
+    seconds = {}
+    if recorded.exists():
+        for name, entry in json.loads(recorded.read_text()).get("chapters", {}).items():
+            seconds[name] = entry.get("seconds", 0.0)
+    return sorted(chapters, key=lambda path: -seconds.get(path.stem, 0.0))
+
+
+def execute_chapters(cache_path: Path) -> None:
+    """Execute every chapter into a fresh jupyter-cache at ``cache_path``, in parallel."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    # The kernels inherit these. No TensorFlow start-up lines before genlib is imported.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # One kernel per core, so each computes on one thread: with TensorFlow's default (a
+    # thread per core in every kernel), the kernels' threads compete for the cores.
+    for variable in THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    shutil.rmtree(cache_path, ignore_errors=True)
+    cache = get_cache(str(cache_path))
+    for chapter in chapters_longest_first():
+        # The reader myst-nb itself uses, so that the cached notebook matches the page.
+        cache.add_nb_to_project(str(chapter), read_data={"name": "myst_nb_md", "type": "plugin"})
+    logger = logging.getLogger("book")
+    logger.setLevel(logging.WARNING)
+    executor = load_executor("local-parallel", cache=cache, logger=logger)
+    result = executor.run_and_cache(timeout=TIMEOUT, allow_errors=False)
+    failed = result.excepted + result.errored
+    if failed:
+        for record in cache.list_project_records():
+            if record.traceback:
+                print(f"\n{Path(record.uri).name} failed:\n{record.traceback}", file=sys.stderr)
+        raise SystemExit(f"{len(failed)} chapter(s) failed to execute; nothing was rendered")
+
+
+def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
+    """Execute the chapters in parallel, then render the book into ``path_output/_build``."""
+    start = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    execute_chapters(path_output / "_build" / ".jupyter_cache")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n",
+               "--keep-going", "--path-output", str(path_output), *extra_args]
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        problems = [line for line in result.stdout.splitlines()
+                    if "WARNING" in line or "ERROR" in line]
+        print("\n".join(problems[-40:]) or result.stdout[-3000:], result.stderr[-3000:],
+              sep="\n", file=sys.stderr)
+        raise SystemExit(f"the book build failed (exit {result.returncode})")
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
+    # The pool's workers are this process's children: their kernels are counted through them.
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return BuildTimes(time.perf_counter() - start, cpu + own.ru_utime + own.ru_stime)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--path-output", type=Path, default=ROOT,
+                        help="folder to write _build/ into (default: the repository)")
+    args = parser.parse_args(argv)
+    mode = os.environ.get("GENLIB_MODE", "full")
+    times = build(args.path_output.resolve())
+    print(f"built in {mode} mode in {times.wall_seconds:.0f} s, {times.cpu_seconds:.0f} s of CPU "
+          f"time ({times.cores_busy:.2f} of {os.cpu_count()} cores busy on average): "
+          f"{args.path_output / '_build' / 'html' / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
