@@ -6,6 +6,7 @@ makes sure no test ever downloads the data set. ``book_html`` builds the book on
 run, for every test that needs the site (tests/test_book.py, tests/test_browser.py).
 """
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -54,27 +55,28 @@ def _close_figures():
 def book_html(tmp_path_factory) -> Path:
     """The book built once per test run (quick mode, warnings are errors): its HTML folder.
 
-    Built into a temporary folder, so that ``_build/`` (perhaps a full-mode book) is left alone.
-    Every chapter is executed: about a minute per chapter on two cores. To work on the tests
-    of the site without building it each time, set ``GENLIB_TEST_SITE`` to the HTML folder of
-    a book you built (``GENLIB_MODE=quick python tools/book.py --path-output DIR``).
+    Built into a temporary folder, so that ``_build/`` (perhaps a full-mode book) is left alone,
+    by ``tools/book.py`` as `make book` builds it (chapters executed in parallel). Under
+    pytest-xdist (`make test`) the workers share one build: the first to need it builds it
+    while the others wait on a lock. To work on the tests of the site without building it
+    each time, set ``GENLIB_TEST_SITE`` to the HTML folder of a book you built
+    (``GENLIB_MODE=quick python tools/book.py --path-output DIR``).
     """
     if os.environ.get("GENLIB_TEST_SITE"):
         return Path(os.environ["GENLIB_TEST_SITE"]).resolve()
-    output = tmp_path_factory.mktemp("book")
-    environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
-    # As `make book` builds it: chapters executed in parallel, then rendered with -W.
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "book.py"), "--path-output", str(output)],
-        capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, "the book build failed or warned:\n" + result.stderr[-5000:]
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder all workers' temporary folders are in
+    output, failure = shared / "book", shared / "book-failed.txt"
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (output / "_build" / "html" / "index.html").exists() and not failure.exists():
+            environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
+            result = subprocess.run(
+                [sys.executable, str(ROOT / "tools" / "book.py"), "--path-output", str(output)],
+                capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
+            )
+            if result.returncode != 0:
+                failure.write_text(result.stderr[-5000:])
+    assert not failure.exists(), "the book build failed or warned:\n" + failure.read_text()
     return output / "_build" / "html"
-
-
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`make test` runs two workers), the tests of the built site share one
-    worker, so that the book is built once, not once per worker (``--dist loadgroup``)."""
-    for item in items:
-        if "book_html" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("book"))
