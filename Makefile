@@ -30,8 +30,9 @@ book: venv data check-notebooks
 	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/python tools/book.py
 
 # Quick mode unless GENLIB_MODE says otherwise: the notebooks' kernels inherit it.
-# Every core (at most 4): pytest-xdist workers (they share one build of the book: conftest.py).
-PARALLEL := -n auto --maxprocesses 4
+# Every core (at most 4): pytest-xdist workers, an idle one taking queued tests from a busy
+# one (worksteal: the notebook tests are long); they share one build of the book (conftest).
+PARALLEL := -n auto --maxprocesses 4 --dist worksteal
 test: venv data browser
 	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest $(PARALLEL)
 	$(MAKE) --no-print-directory test-oldest
