@@ -100,6 +100,7 @@ def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
     """Execute the chapters in parallel, then render the book into ``path_output/_build``."""
     start = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_before = resource.getrusage(resource.RUSAGE_SELF)
     execute_chapters(path_output / "_build" / ".jupyter_cache")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n",
@@ -115,7 +116,8 @@ def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
     cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
     # The pool's workers are this process's children: their kernels are counted through them.
     own = resource.getrusage(resource.RUSAGE_SELF)
-    return BuildTimes(time.perf_counter() - start, cpu + own.ru_utime + own.ru_stime)
+    own_cpu = (own.ru_utime - own_before.ru_utime) + (own.ru_stime - own_before.ru_stime)
+    return BuildTimes(time.perf_counter() - start, cpu + own_cpu)
 
 
 def main(argv=None) -> int:
