@@ -7,18 +7,25 @@ Every chapter imports what it needs from here instead of redefining it::
     run = genlib.current_mode()          # sizes and epochs for "full" or "quick"
     data = genlib.load_fashion_mnist()   # verified Fashion-MNIST, split 55k/5k/10k
 
-Submodules, one concept each:
+Submodules, one concept each (from the foundations up):
 
 - :mod:`genlib.compat` – the supported TensorFlow/Keras versions, and what differs between them;
 - :mod:`genlib.modes` – run modes (``GENLIB_MODE=full|quick``): data sizes and epochs;
 - :mod:`genlib.data` – Fashion-MNIST loading with checksum verification, ``tf.data`` pipelines;
-- :mod:`genlib.plots` – one plotting style, image grids, reconstructions, network diagrams;
-- :mod:`genlib.linear` – the linear autoencoder and its comparison with PCA (chapter 1);
+- :mod:`genlib.plots` – one plotting style, image grids, reconstructions, diagrams;
+- :mod:`genlib.progress` – progress bars and sample rows for long training runs;
+- :mod:`genlib.training` – the course's training recipe and its run record (``TrainingRun``);
 - :mod:`genlib.layers` – custom Keras layers (``DenseTranspose``);
+- :mod:`genlib.linear` – the linear autoencoder and its comparison with PCA (chapter 1);
 - :mod:`genlib.stacked` – stacked autoencoders, tied weights, greedy layer-wise training;
 - :mod:`genlib.pretraining` – unsupervised pretraining measured against training from scratch;
+- :mod:`genlib.convolutional` – convolutional and recurrent autoencoders (chapter 3);
 - :mod:`genlib.denoising` – denoising autoencoders: corruption layers, noise sweeps (chapter 4);
 - :mod:`genlib.sparse` – sparse autoencoders: the KL sparsity regularizer, sparsity measures (chapter 5);
+- :mod:`genlib.vae` – variational autoencoders (chapter 6);
+- :mod:`genlib.gan` – generative adversarial networks (chapter 7);
+- :mod:`genlib.diffusion` – diffusion models: schedules, the U-Net, DDPM and DDIM (chapter 8);
+- :mod:`genlib.generative` – what every generative model shares: ``sample(n, *, seed=None)``;
 - :mod:`genlib.frechet` – a Fréchet distance on a shipped Fashion-MNIST classifier's features;
 - :mod:`genlib.results` – results recorded for the benchmark script;
 - :mod:`genlib.source` – show genlib's code in a notebook;

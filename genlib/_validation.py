@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -63,6 +64,78 @@ def check_range(value_range, name: str) -> tuple[float, float]:
     if not low < high:
         raise ValueError(f"{name} must have low < high, got {value_range!r}")
     return low, high
+
+
+def check_sizes(values, name: str, *, length: int | None = None,
+                example: str = "(100, 30)") -> tuple[int, ...]:
+    """``values`` as a non-empty tuple of ints >= 1 (layer sizes, filter counts, sides).
+
+    >>> check_sizes([100, 30], "hidden_sizes")
+    (100, 30)
+    >>> check_sizes("100", "hidden_sizes")
+    Traceback (most recent call last):
+    ...
+    ValueError: hidden_sizes must be a sequence of integers >= 1, e.g. (100, 30), got '100'
+    """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of integers >= 1, e.g. {example}, "
+                         f"got {values!r}")
+    sizes = tuple(check_positive_int(value, f"each entry of {name}") for value in values)
+    if not sizes:
+        raise ValueError(f"{name} is empty: give at least one size, e.g. {example}")
+    if length is not None and len(sizes) != length:
+        raise ValueError(f"{name} must hold {length} integers, e.g. {example}, got {values!r}")
+    return sizes
+
+
+def check_instance(value, name: str, kind: type, *, what: str, example: str):
+    """``value`` if it is a ``kind``, else a TypeError naming the argument and an example.
+
+    >>> check_instance("model", "autoencoder", dict, what="a Keras model",
+    ...                example="StackedAutoencoder((100, 30))")
+    Traceback (most recent call last):
+    ...
+    TypeError: autoencoder must be a Keras model, e.g. StackedAutoencoder((100, 30)), got str
+    """
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, e.g. {example}, got {type(value).__name__}")
+    return value
+
+
+def check_seed(seed, name: str = "seed") -> int | None:
+    """``seed`` as an int, or None (fresh randomness each time); a ValueError otherwise."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                             or seed < 0):
+        raise ValueError(f"{name} must be None or a non-negative integer, got {seed!r}")
+    return None if seed is None else int(seed)
+
+
+def check_real(value, name: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False, hint: str = "") -> float:
+    """``value`` as a float in an interval, or a ValueError naming the argument and the fix.
+
+    The interval is ``[low, high]``, open on a side when ``low_open`` / ``high_open`` (and
+    on a side without a bound). Booleans, strings, NaN and infinities are refused.
+    ``hint`` is added to the message, e.g. ``" (0.1 is usual)"``.
+
+    >>> check_real(0.1, "label_smoothing", low=0, high=0.5, high_open=True)
+    0.1
+    >>> check_real("0.1", "label_smoothing", low=0, high=0.5, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: label_smoothing must be a number in [0, 0.5), got '0.1'
+    """
+    interval = (("(" if low_open or low is None else "[")
+                + ("-inf" if low is None else f"{low:g}") + ", "
+                + ("inf" if high is None else f"{high:g}")
+                + (")" if high_open or high is None else "]"))
+    valid = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+             and math.isfinite(value)
+             and (low is None or (value > low if low_open else value >= low))
+             and (high is None or (value < high if high_open else value <= high)))
+    if not valid:
+        raise ValueError(f"{name} must be a number in {interval}{hint}, got {value!r}")
+    return float(value)
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:

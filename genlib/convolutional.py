@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import keras
 
-from genlib._validation import check_positive_int
+from genlib._validation import check_positive_int, check_sizes
 
 
 def _check_image_shape(input_shape) -> tuple[int, int]:
-    try:
-        height, width = (check_positive_int(side, "each side of input_shape") for side in input_shape)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"input_shape must be (height, width) of grayscale images, got "
-                         f"{input_shape!r} ({error})") from None
-    return height, width
+    return check_sizes(input_shape, "input_shape", length=2,
+                       example="(28, 28), the height and width of grayscale images")
 
 
 def _check_coding_size(coding_size, n_inputs: int) -> int:
@@ -77,12 +73,7 @@ class ConvAutoencoder(keras.Model):
         super().__init__(**kwargs)
         height, width = _check_image_shape(input_shape)
         self.coding_size = _check_coding_size(coding_size, height * width)
-        if isinstance(filters, (str, bytes)) or not hasattr(filters, "__iter__"):
-            raise ValueError(f"filters must be a sequence of filter counts, e.g. (16, 32, 64), "
-                             f"got {filters!r}")
-        self.filters = tuple(check_positive_int(f, "each number of filters") for f in filters)
-        if not self.filters:
-            raise ValueError("filters must name at least one convolutional layer, e.g. (16, 32, 64)")
+        self.filters = check_sizes(filters, "filters", example="(16, 32, 64)")
         self.image_shape, self.activation_name = (height, width), activation
         sizes = [(height, width)]
         for _ in self.filters:

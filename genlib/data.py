@@ -43,6 +43,7 @@ CLASS_NAMES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 
+IMAGE_SHAPE = (28, 28)  # height and width of a Fashion-MNIST image
 N_VALID = 5_000  # the last 5,000 training images form the validation set
 
 _HOW_TO_FIX = (

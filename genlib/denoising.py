@@ -193,6 +193,16 @@ class DenoisingAutoencoder(keras.Model):
 
 
 
+def _check_strengths(noise, strengths, name: str) -> list[float]:
+    if isinstance(strengths, (str, bytes)) or not hasattr(strengths, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of noise strengths, e.g. [0.0, 0.5], "
+                         f"got {strengths!r}")
+    checked = [check_noise(noise, strength)[1] for strength in strengths]
+    if not checked:
+        raise ValueError(f"{name} is empty: give at least one strength, e.g. [0.0, 0.5]")
+    return checked
+
+
 def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int, test_strengths=None,
                 coding_sizes=(100, 30), batch_size: int = 256, seed: int = 0):
     """Train one denoising autoencoder per noise strength; measure each on clean and on
@@ -234,14 +244,10 @@ def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int, test_strengt
     """
     import pandas as pd
 
-    strengths = [check_noise(noise, strength)[1] for strength in strengths]
-    if not strengths:
-        raise ValueError("strengths is empty: give at least one strength, e.g. [0.0, 0.5]")
+    strengths = _check_strengths(noise, strengths, "strengths")
     if test_strengths is None:
         test_strengths = sorted({0.0, *strengths})
-    test_strengths = [check_noise(noise, strength)[1] for strength in test_strengths]
-    if not test_strengths:
-        raise ValueError("test_strengths is empty: give at least one, e.g. [0.0, 0.5]")
+    test_strengths = _check_strengths(noise, test_strengths, "test_strengths")
     epochs = check_positive_int(epochs, "epochs")
     x_valid = np.asarray(x_valid, dtype="float32")
     # One draw of noise per test strength, shared by all the models.

@@ -26,20 +26,18 @@ noise) to ``T - 1`` (almost pure noise).
 from __future__ import annotations
 
 import math
-import numbers
 import time
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from genlib._validation import check_positive_int
-from genlib.data import check_signed_batch, to_signed_range
+from genlib._validation import check_positive_int, check_real, check_seed, check_sizes
+from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
+from genlib.training import TrainingRun
 
-IMAGE_SHAPE = (28, 28)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +163,10 @@ def linear_schedule(n_steps: int = 1000, beta_start: float = 1e-4,
     True
     """
     n_steps = _check_n_steps(n_steps)
-    if not 0 < beta_start < beta_end < 1:
+    beta_start = check_real(beta_start, "beta_start", low=0, high=1, low_open=True,
+                            high_open=True)
+    beta_end = check_real(beta_end, "beta_end", low=0, high=1, low_open=True, high_open=True)
+    if not beta_start < beta_end:
         raise ValueError(f"need 0 < beta_start < beta_end < 1, got beta_start={beta_start!r}, "
                          f"beta_end={beta_end!r}")
     scale = 1000 / n_steps
@@ -193,11 +194,11 @@ def cosine_schedule(n_steps: int = 1000, offset: float = 0.008,
     0.49
     """
     n_steps = _check_n_steps(n_steps)
-    if not 0 <= offset < 1:
-        raise ValueError(f"offset must be in [0, 1) (0.008 in the paper), got {offset!r}")
-    if not 0 < max_beta < 1:
-        raise ValueError(f"max_beta must be in (0, 1) (0.999 is usual): beta = 1 would make "
-                         f"the reverse step divide by zero; got {max_beta!r}")
+    offset = check_real(offset, "offset", low=0, high=1, high_open=True,
+                        hint=" (0.008 in the paper)")
+    max_beta = check_real(max_beta, "max_beta", low=0, high=1, low_open=True, high_open=True,
+                          hint=" (0.999 is usual): beta = 1 would make the reverse step "
+                          "divide by zero")
 
     def f(step):
         return np.cos((step / n_steps + offset) / (1 + offset) * np.pi / 2) ** 2
@@ -408,16 +409,8 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
     Image sides that the resolutions cannot halve evenly (e.g. four resolutions for
     28 × 28 images) are a ``ValueError`` that suggests fewer entries in ``filters``.
     """
-    image_shape = tuple(check_positive_int(side, "each side of image_shape")
-                        for side in image_shape)
-    if len(image_shape) != 2:
-        raise ValueError(f"image_shape must be (height, width), got {image_shape!r}")
-    if isinstance(filters, (str, bytes)) or not hasattr(filters, "__iter__"):
-        raise ValueError(f"filters must be a sequence of channel counts, e.g. (32, 64, 64), "
-                         f"got {filters!r}")
-    filters = tuple(check_positive_int(f, "each entry of filters") for f in filters)
-    if not filters:
-        raise ValueError("filters must name at least one resolution, e.g. (32, 64, 64)")
+    image_shape = check_sizes(image_shape, "image_shape", length=2, example="(28, 28)")
+    filters = check_sizes(filters, "filters", example="(32, 64, 64)")
     factor = 2 ** (len(filters) - 1)
     if any(side % factor for side in image_shape):
         raise ValueError(
@@ -462,13 +455,6 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
 # ---------------------------------------------------------------------------------------------
 # The model: training and sampling
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool)
-                             or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-    return None if seed is None else int(seed)
 
 
 @keras.saving.register_keras_serializable(package="genlib")
@@ -530,13 +516,12 @@ class DiffusionModel(keras.Model):
         if sampling_steps is None:
             sampling_steps = min(50, schedule.n_steps)
         self.sampling_steps = self._check_sampling_steps(sampling_steps)
-        if min_snr_gamma is not None and not (isinstance(min_snr_gamma, numbers.Real)
-                                              and min_snr_gamma > 0):
-            raise ValueError(f"min_snr_gamma must be a positive number (5 in Hang et al. "
-                             f"2023), or None for the plain mean squared error, got "
-                             f"{min_snr_gamma!r}")
-        self.min_snr_gamma = None if min_snr_gamma is None else float(min_snr_gamma)
-        self.seed = _check_seed(seed)
+        if min_snr_gamma is not None:
+            min_snr_gamma = check_real(min_snr_gamma, "min_snr_gamma", low=0, low_open=True,
+                                       hint=" (5 in Hang et al. 2023), or None for the "
+                                       "plain mean squared error")
+        self.min_snr_gamma = min_snr_gamma
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._compiled_steps = {}
@@ -696,7 +681,7 @@ class DiffusionModel(keras.Model):
 
     def _run(self, kind, plan, n, seed, progress, keep):
         """Run the reverse steps of ``plan`` (t, coefficients) on ``n`` images of noise."""
-        rng = np.random.default_rng(_check_seed(seed))
+        rng = np.random.default_rng(check_seed(seed))
         x = rng.standard_normal((n, *self.image_shape)).astype("float32")
         step = self._step_function(kind)
         kept = [x] if keep else None
@@ -750,9 +735,8 @@ class DiffusionModel(keras.Model):
         [99, 74, 50, 25, 0]
         """
         steps = self._check_sampling_steps(self.sampling_steps if steps is None else steps)
-        if not 0.0 <= eta <= 1.0:
-            raise ValueError(f"eta must be in [0, 1] (0: deterministic DDIM, 1: as much noise "
-                             f"as the DDPM sampler), got {eta!r}")
+        eta = check_real(eta, "eta", low=0, high=1, hint=" (0: deterministic DDIM, 1: as "
+                         "much noise as the DDPM sampler)")
         s = self.schedule
         times = np.unique(np.linspace(0, s.n_steps - 1, steps).round().astype(int))[::-1]
         plan = []
@@ -828,22 +812,10 @@ def diffusion_dataset(images, *, batch_size: int = 128, seed: int | None = None,
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-@dataclass
-class DiffusionRun:
-    """What :func:`fit_diffusion` returns: the Keras history and the training wall time.
-
-    >>> DiffusionRun(keras.callbacks.History(), seconds=3.0).seconds
-    3.0
-    """
-
-    history: keras.callbacks.History
-    seconds: float
-
-
 def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch: int = 100,
                   batch_size: int = 128, learning_rate: float = 2e-3,
                   warmup_steps: int | None = None, ema_momentum: float | None = 0.99,
-                  callbacks=(), seed: int | None = 42) -> DiffusionRun:
+                  callbacks=(), seed: int | None = 42) -> TrainingRun:
     """Compile and train a diffusion model with the course's settings; return history, time.
 
     Adam with a learning rate that rises linearly from 0 to ``learning_rate`` over
@@ -876,11 +848,11 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch
     if warmup_steps >= total:
         raise ValueError(f"warmup_steps={warmup_steps} must be fewer than the {total} "
                          "training steps (epochs x steps_per_epoch)")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    if ema_momentum is not None and not 0.0 < ema_momentum < 1.0:
-        raise ValueError(f"ema_momentum must be in (0, 1) (e.g. 0.99), or None for no "
-                         f"moving average, got {ema_momentum!r}")
+    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    if ema_momentum is not None:
+        ema_momentum = check_real(ema_momentum, "ema_momentum", low=0, high=1, low_open=True,
+                                  high_open=True, hint=" (e.g. 0.99), or None for no "
+                                  "moving average")
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=total - warmup_steps, warmup_target=learning_rate,
         warmup_steps=warmup_steps)
@@ -895,7 +867,7 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch
     # With use_ema, fit swaps the averaged weights in at the end of training.
     history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
                         callbacks=list(callbacks))
-    return DiffusionRun(history, time.perf_counter() - start)
+    return TrainingRun(history, time.perf_counter() - start)
 
 
 class DiffusionProgress(EpochProgress):
@@ -923,19 +895,3 @@ class DiffusionProgress(EpochProgress):
     def sample(self, n_images):
         steps = min(self.sample_steps, self.model.schedule.n_steps)
         return self.model.sample(n_images, steps=steps, seed=self.seed)
-
-
-def time_sampling(sample, n_images: int = 64, repeats: int = 1) -> float:
-    """The best of ``repeats`` wall times (in seconds) of ``sample(n_images)``, warmed up.
-
-    >>> round(time_sampling(lambda n: np.zeros((n, 28, 28)), 10), 1)
-    0.0
-    """
-    n_images = check_positive_int(n_images, "n_images")
-    sample(2)  # warm up: the first call traces and compiles the step
-    times = []
-    for _ in range(check_positive_int(repeats, "repeats")):
-        start = time.perf_counter()
-        sample(n_images)
-        times.append(time.perf_counter() - start)
-    return min(times)

@@ -46,9 +46,9 @@ import numpy as np
 import scipy.linalg
 from threadpoolctl import threadpool_limits
 
-from genlib.data import CLASS_NAMES
+from genlib._validation import check_real
+from genlib.data import CLASS_NAMES, IMAGE_SHAPE
 
-IMAGE_SHAPE = (28, 28)
 N_CLASSES = len(CLASS_NAMES)
 #: Units of the classifier's penultimate layer, whose activations are the features.
 N_FEATURES = 128
@@ -108,8 +108,7 @@ def build_classifier(dropout: float = 0.3, *, seed: int = 0) -> keras.Model:
     >>> model.input_shape, model.output_shape, model.layers[-2].name
     ((None, 28, 28, 1), (None, 10), 'features')
     """
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
@@ -487,6 +486,39 @@ def frechet_distance(images_a, images_b) -> float:
                 f"in full mode)"
             )
     return frechet_distance_from_features(_forward(a, "images_a")[0], _forward(b, "images_b")[0])
+
+
+class FrechetReference:
+    """Reference images (e.g. the test set) to which generated sets are compared.
+
+    The reference's features are computed once, here; :meth:`distance` then only
+    computes the features of the images it is given. Compare sets of the same size as
+    the reference (see the module's docstring).
+
+    Parameters
+    ----------
+    images : array of shape (n, 28, 28), (n, 28, 28, 1) or (n, 784)
+        Pixels in [0, 1], more than :data:`N_FEATURES` images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> reference = FrechetReference(rng.random((300, 28, 28)))
+    >>> reference.n_images, reference.distance(rng.random((300, 28, 28))) < 1.0
+    (300, True)
+    """
+
+    def __init__(self, images):
+        self.features = classifier_features(images)
+
+    @property
+    def n_images(self) -> int:
+        return len(self.features)
+
+    def distance(self, images) -> float:
+        """The Fréchet distance of ``images`` to the reference images."""
+        return frechet_distance_from_features(classifier_features(images), self.features)
 
 
 def real_baseline(x_train, x_test, *, n_images: int | None = None, seed: int = 0) -> float:

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from genlib._validation import check_positive_int
-from genlib.data import check_signed_batch, to_signed_range
+from genlib._validation import (check_instance, check_positive_int, check_real, check_seed,
+                                check_sizes)
+from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress
+from genlib.training import TrainingRun
 
-IMAGE_SHAPE = (28, 28)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,15 +134,6 @@ class MinibatchStdDev(keras.layers.Layer):
         return (*input_shape[:-1], input_shape[-1] + 1)
 
 
-def _check_sizes(sizes, name):
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-        raise ValueError(f"{name} must be a sequence of layer sizes, e.g. (64, 128), got {sizes!r}")
-    sizes = tuple(check_positive_int(size, f"each entry of {name}") for size in sizes)
-    if not sizes:
-        raise ValueError(f"{name} must name at least one layer")
-    return sizes
-
-
 def build_dense_generator(codings_size: int = 30, hidden=(100, 150), activation="selu"):
     """A dense generator: codings → hidden ``Dense`` layers → a 28 × 28 image in [-1, 1].
 
@@ -153,7 +144,7 @@ def build_dense_generator(codings_size: int = 30, hidden=(100, 150), activation=
     ((None, 30), (None, 28, 28))
     """
     codings_size = check_positive_int(codings_size, "codings_size")
-    hidden = _check_sizes(hidden, "hidden")
+    hidden = check_sizes(hidden, "hidden", example="(100, 150)")
     return keras.Sequential([
         keras.Input((codings_size,)),
         *[keras.layers.Dense(units, activation=activation) for units in hidden],
@@ -176,9 +167,8 @@ def build_dense_discriminator(hidden=(150, 100), activation="selu", dropout: flo
     >>> build_dense_discriminator().output_shape
     (None, 1)
     """
-    hidden = _check_sizes(hidden, "hidden")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    hidden = check_sizes(hidden, "hidden", example="(100, 150)")
+    dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     layers = []
     for units in hidden:
         layers.append(keras.layers.Dense(units, activation=activation))
@@ -210,7 +200,7 @@ def build_dcgan_generator(codings_size: int = 100, filters=(128, 64), kernel_siz
     [(14, 14, 32), (28, 28, 1)]
     """
     codings_size = check_positive_int(codings_size, "codings_size")
-    first, second = _check_pair(filters, "filters")
+    first, second = check_sizes(filters, "filters", length=2, example="(64, 128)")
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     return keras.Sequential([
         keras.Input((codings_size,)),
@@ -245,10 +235,9 @@ def build_dcgan_discriminator(filters=(64, 128), kernel_size: int = 5, dropout: 
     >>> discriminator.output_shape
     (None, 1)
     """
-    first, second = _check_pair(filters, "filters")
+    first, second = check_sizes(filters, "filters", length=2, example="(64, 128)")
     kernel_size = check_positive_int(kernel_size, "kernel_size")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     extra = [MinibatchStdDev()] if minibatch_stddev else []
     return keras.Sequential([
         keras.Input(IMAGE_SHAPE),
@@ -263,14 +252,6 @@ def build_dcgan_discriminator(filters=(64, 128), kernel_size: int = 5, dropout: 
         keras.layers.Flatten(),
         keras.layers.Dense(1),
     ], name="dcgan_discriminator")
-
-
-def _check_pair(filters, name):
-    sizes = _check_sizes(filters, name)
-    if len(sizes) != 2:
-        raise ValueError(f"{name} must hold two numbers of filters (one per resolution), "
-                         f"got {filters!r}")
-    return sizes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,11 +316,9 @@ class GAN(keras.Model):
                 raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
             if not model.built:
                 raise ValueError(f"the {name} is not built: start it with keras.Input(...)")
-        if not 0.0 <= label_smoothing < 0.5:
-            raise ValueError(f"label_smoothing must be in [0, 0.5) (0.1 is usual), "
-                             f"got {label_smoothing!r}")
-        if not instance_noise >= 0.0:
-            raise ValueError(f"instance_noise must be >= 0, got {instance_noise!r}")
+        label_smoothing = check_real(label_smoothing, "label_smoothing", low=0, high=0.5,
+                                     high_open=True, hint=" (0.1 is usual)")
+        instance_noise = check_real(instance_noise, "instance_noise", low=0)
         self.generator, self.discriminator = generator, discriminator
         self.label_smoothing, self.instance_noise = float(label_smoothing), float(instance_noise)
         # With several inputs (a conditional GAN's labels), the codings and images come first.
@@ -349,7 +328,7 @@ class GAN(keras.Model):
             raise ValueError(f"the generator makes images of shape {self.image_shape} but the "
                              f"discriminator reads "
                              f"{tuple(_first(discriminator.input_shape)[1:])}")
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -523,8 +502,8 @@ class GAN(keras.Model):
         ((3, 28, 28), True)
         """
         n = check_positive_int(n, "n")
-        codings = np.random.default_rng(seed).standard_normal((n, self.codings_size))
-        codings = codings.astype("float32")
+        rng = np.random.default_rng(check_seed(seed))
+        codings = rng.standard_normal((n, self.codings_size)).astype("float32")
         images = np.concatenate([
             np.asarray(self.generator(codings[start:start + batch_size], training=False))
             for start in range(0, n, batch_size)
@@ -552,21 +531,9 @@ class GAN(keras.Model):
         return cls(**config)
 
 
-@dataclass
-class GANRun:
-    """What :func:`fit_gan` returns: the Keras history and the training wall time.
-
-    >>> GANRun(keras.callbacks.History(), seconds=3.0).seconds
-    3.0
-    """
-
-    history: keras.callbacks.History
-    seconds: float
-
-
 def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size: int = 128,
             learning_rate: float = 2e-4, labels=None, callbacks=(), seed: int | None = 42,
-            jit_compile="auto") -> GANRun:
+            jit_compile="auto") -> TrainingRun:
     """Compile and train a GAN with the course's settings; return the history and time.
 
     Two Adam optimizers with ``learning_rate`` and ``beta_1=0.5``, the DCGAN paper's
@@ -583,17 +550,18 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size:
     >>> len(result.history.history["d_loss"]), int(gan.g_optimizer.iterations)
     (2, 6)
     """
+    check_instance(gan, "gan", GAN, what="a GAN",
+                   example="GAN(build_dcgan_generator(), build_dcgan_discriminator())")
     epochs = check_positive_int(epochs, "epochs")
     steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
     dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
     gan.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5),
                 keras.optimizers.Adam(learning_rate, beta_1=0.5), jit_compile=jit_compile)
     start = time.perf_counter()
     history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
                       callbacks=list(callbacks))
-    return GANRun(history, time.perf_counter() - start)
+    return TrainingRun(history, time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,86 +656,3 @@ class StepLosses(keras.callbacks.Callback):
             mean = float(logs[name])
             self.losses[name].append((batch + 1) * mean - batch * self._previous[name])
             self._previous[name] = mean
-
-
-def time_sampling(sample, n_images: int = 10_000, repeats: int = 3) -> float:
-    """The best of ``repeats`` wall times (in seconds) of ``sample(n_images)``.
-
-    >>> round(time_sampling(lambda n: np.zeros((n, 28, 28)), 10, repeats=2), 1)
-    0.0
-    """
-    n_images = check_positive_int(n_images, "n_images")
-    sample(min(n_images, 16))  # warm up: the first call traces the model
-    times = []
-    for _ in range(check_positive_int(repeats, "repeats")):
-        start = time.perf_counter()
-        sample(n_images)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-# ---------------------------------------------------------------------------------------------
-# A diagram
-# ---------------------------------------------------------------------------------------------
-
-
-def draw_gan(ax=None):
-    """Draw a GAN: noise → generator → fake images → discriminator ← real images.
-
-    >>> fig = draw_gan()
-    >>> len(fig.axes)
-    1
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch, Polygon
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8.4, 2.9))
-    else:
-        fig = ax.figure
-
-    def box(x, y, text, color, width=1.45, height=0.62):
-        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                    boxstyle="round,pad=0.04", facecolor=color,
-                                    edgecolor="0.25", linewidth=0.8))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9)
-
-    def network(x, y, text, color, widening, text_color="black"):
-        # A trapezoid: the generator widens (small codings → image), the discriminator narrows.
-        small, large, half = 0.28, 0.62, 0.75
-        left, right = (small, large) if widening else (large, small)
-        ax.add_patch(Polygon([(x - half, y - left), (x + half, y - right),
-                              (x + half, y + right), (x - half, y + left)],
-                             closed=True, facecolor=color, edgecolor="0.25", linewidth=0.8))
-        ax.text(x, y, text, ha="center", va="center", fontsize=10, fontweight="bold",
-                color=text_color)
-
-    def arrow(start, end, text=None, offset=(0, 0.12)):
-        ax.annotate("", xy=end, xytext=start,
-                    arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.0))
-        if text:
-            ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1],
-                    text, ha="center", va="bottom", fontsize=8, color="0.3")
-
-    box(0.0, 0.0, "random codings\n$z \\sim \\mathcal{N}(0, I)$", "#f2f2f2")
-    network(2.1, 0.0, "generator", "#dd8452", widening=True)
-    box(4.2, 0.0, "fake images\n(target 0, or 1 in\nthe generator phase)", "#fbe3d3",
-        width=1.7, height=0.85)
-    box(4.2, 1.35, "real images\n(target 1)", "#dbe8f5", width=1.7)
-    network(6.3, 0.55, "discriminator", "#4c72b0", widening=False, text_color="white")
-    box(8.3, 0.55, "P(real)", "#f2f2f2", width=1.0)
-    arrow((0.75, 0.0), (1.35, 0.0))
-    arrow((2.85, 0.0), (3.35, 0.0))
-    arrow((5.05, 0.05), (5.55, 0.38))
-    arrow((5.05, 1.3), (5.55, 0.75))
-    arrow((7.05, 0.55), (7.8, 0.55))
-    ax.annotate("", xy=(2.1, -0.72), xytext=(6.3, -0.2),
-                arrowprops=dict(arrowstyle="-|>", color="#c44e52", lw=1.0, ls="--",
-                                connectionstyle="arc3,rad=-0.25"))
-    ax.text(4.2, -1.05, "gradients flow back to the generator through the discriminator",
-            ha="center", va="top", fontsize=8, color="#c44e52")
-    ax.set_xlim(-0.85, 8.9)
-    ax.set_ylim(-1.35, 1.85)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    return fig

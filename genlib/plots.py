@@ -245,6 +245,67 @@ def draw_autoencoder(layer_sizes=(3, 2, 3), *, max_drawn: int = 7, ax=None,
     return fig
 
 
+def draw_gan(ax=None):
+    """Draw a GAN: noise → generator → fake images → discriminator ← real images.
+
+    >>> fig = draw_gan()  # chapter 7
+    >>> len(fig.axes)
+    1
+    """
+    from matplotlib.patches import FancyBboxPatch, Polygon
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.4, 2.9))
+    else:
+        fig = ax.figure
+
+    def box(x, y, text, color, width=1.45, height=0.62):
+        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                    boxstyle="round,pad=0.04", facecolor=color,
+                                    edgecolor="0.25", linewidth=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+
+    def network(x, y, text, color, widening, text_color="black"):
+        # A trapezoid: the generator widens (small codings → image), the discriminator narrows.
+        small, large, half = 0.28, 0.62, 0.75
+        left, right = (small, large) if widening else (large, small)
+        ax.add_patch(Polygon([(x - half, y - left), (x + half, y - right),
+                              (x + half, y + right), (x - half, y + left)],
+                             closed=True, facecolor=color, edgecolor="0.25", linewidth=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, fontweight="bold",
+                color=text_color)
+
+    def arrow(start, end, text=None, offset=(0, 0.12)):
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.0))
+        if text:
+            ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1],
+                    text, ha="center", va="bottom", fontsize=8, color="0.3")
+
+    box(0.0, 0.0, "random codings\n$z \\sim \\mathcal{N}(0, I)$", "#f2f2f2")
+    network(2.1, 0.0, "generator", "#dd8452", widening=True)
+    box(4.2, 0.0, "fake images\n(target 0, or 1 in\nthe generator phase)", "#fbe3d3",
+        width=1.7, height=0.85)
+    box(4.2, 1.35, "real images\n(target 1)", "#dbe8f5", width=1.7)
+    network(6.3, 0.55, "discriminator", "#4c72b0", widening=False, text_color="white")
+    box(8.3, 0.55, "P(real)", "#f2f2f2", width=1.0)
+    arrow((0.75, 0.0), (1.35, 0.0))
+    arrow((2.85, 0.0), (3.35, 0.0))
+    arrow((5.05, 0.05), (5.55, 0.38))
+    arrow((5.05, 1.3), (5.55, 0.75))
+    arrow((7.05, 0.55), (7.8, 0.55))
+    ax.annotate("", xy=(2.1, -0.72), xytext=(6.3, -0.2),
+                arrowprops=dict(arrowstyle="-|>", color="#c44e52", lw=1.0, ls="--",
+                                connectionstyle="arc3,rad=-0.25"))
+    ax.text(4.2, -1.05, "gradients flow back to the generator through the discriminator",
+            ha="center", va="top", fontsize=8, color="#c44e52")
+    ax.set_xlim(-0.85, 8.9)
+    ax.set_ylim(-1.35, 1.85)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return fig
+
+
 def plot_latent_map(points, labels, class_names, *, images=None, min_distance: float = 0.05,
                     thumbnail_zoom: float = 0.6, ax=None, title: str | None = None):
     """A 2-D map of a data set (e.g. from t-SNE): one colour per class, a legend of class

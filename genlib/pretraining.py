@@ -17,7 +17,7 @@ import math
 import keras
 import numpy as np
 
-from genlib._validation import check_positive_int
+from genlib._validation import check_instance, check_positive_int, check_sizes
 from genlib.compat import set_random_seed
 
 SETTINGS = ("from scratch", "pretrained, frozen", "pretrained, fine-tuned")
@@ -58,11 +58,18 @@ def build_classifier(encoder: keras.Model, *, pretrained: bool, trainable: bool,
     >>> classifier.output_shape, len(classifier.trainable_weights)
     ((None, 10), 2)
     """
+    _check_encoder(encoder)
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
     copy = keras.models.clone_model(encoder)  # new layers, freshly initialized
     if pretrained:
         copy.set_weights(encoder.get_weights())
     copy.trainable = trainable
     return keras.Sequential([copy, keras.layers.Dense(n_classes, activation="softmax")])
+
+
+def _check_encoder(encoder):
+    check_instance(encoder, "encoder", keras.Model, what="a Keras model",
+                   example="StackedAutoencoder((100, 30)).encoder")
 
 
 def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_budgets=(500, 2000),
@@ -103,10 +110,9 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_b
     """
     import pandas as pd
 
-    budgets = [check_positive_int(budget, "each label budget") for budget in label_budgets]
+    _check_encoder(encoder)
+    budgets = check_sizes(label_budgets, "label_budgets", example="(500, 2000)")
     seeds = list(seeds)
-    if not budgets:
-        raise ValueError("label_budgets is empty: give at least one number of labels, e.g. (500,)")
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed, e.g. (0,)")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):

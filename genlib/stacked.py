@@ -14,15 +14,14 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from genlib._validation import check_positive_int
+from genlib._validation import check_positive_int, check_sizes
 from genlib.layers import DenseTranspose
+from genlib.training import compile_autoencoder
 
 
 def _check_sizes(coding_sizes, input_shape):
-    sizes = tuple(check_positive_int(size, "each coding size") for size in coding_sizes)
-    if not sizes:
-        raise ValueError("coding_sizes must name at least one layer, e.g. (100, 30)")
-    shape = tuple(check_positive_int(side, "each input dimension") for side in input_shape)
+    sizes = check_sizes(coding_sizes, "coding_sizes")
+    shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
     return sizes, shape
 
 
@@ -142,9 +141,8 @@ def train_greedy_layerwise(x, coding_sizes=(100, 30), *, epochs: int = 5, batch_
             keras.layers.Dense(size, activation=activation),
             keras.layers.Dense(n_inputs, activation=output_activation),
         ])
-        steps = epochs * math.ceil(len(inputs) / batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-        shallow.compile(loss="mse", optimizer=keras.optimizers.Nadam(schedule))
+        compile_autoencoder(shallow, steps=epochs * math.ceil(len(inputs) / batch_size),
+                            learning_rate=learning_rate)
         histories.append(shallow.fit(inputs, inputs, epochs=epochs, batch_size=batch_size,
                                      verbose=verbose))
         phase_weights.append((shallow.layers[0].get_weights(), shallow.layers[1].get_weights()))

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 
 import keras
 
-from genlib._validation import check_positive_int
+from genlib._validation import check_instance, check_positive_int, check_real
 
 
 @dataclass
 class TrainingRun:
-    """The outcome of :func:`fit_autoencoder`: the Keras history and the wall time.
+    """What every ``fit_*`` helper returns: the Keras history and the training wall time.
+
+    :func:`fit_autoencoder`, :func:`genlib.gan.fit_gan` and
+    :func:`genlib.diffusion.fit_diffusion` all return one.
 
     >>> run = TrainingRun(keras.callbacks.History(), seconds=12.5)
     >>> run.seconds
@@ -35,6 +38,24 @@ class TrainingRun:
         return float(self.history.history["val_loss"][-1])
 
 
+def compile_autoencoder(autoencoder, *, steps: int, learning_rate: float = 3e-3) -> None:
+    """Compile ``autoencoder`` to reconstruct its inputs with the course's schedule.
+
+    The mean squared error as the loss, and Nadam with a learning rate that decays from
+    ``learning_rate`` to zero along a cosine curve over ``steps`` gradient steps.
+
+    >>> from genlib.stacked import StackedAutoencoder
+    >>> autoencoder = StackedAutoencoder((16, 4))
+    >>> compile_autoencoder(autoencoder, steps=100)
+    >>> type(autoencoder.optimizer).__name__
+    'Nadam'
+    """
+    steps = check_positive_int(steps, "steps")
+    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    autoencoder.compile(loss="mse", optimizer=keras.optimizers.Nadam(schedule))
+
+
 def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int, batch_size: int = 256,
                     learning_rate: float = 3e-3, verbose: int = 0) -> TrainingRun:
     """Compile and train an autoencoder to reconstruct its inputs, with the course's schedule.
@@ -53,13 +74,12 @@ def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int, batch_size: i
     >>> len(run.history.history["val_loss"]), run.seconds > 0
     (2, True)
     """
+    check_instance(autoencoder, "autoencoder", keras.Model, what="a Keras model",
+                   example="StackedAutoencoder((100, 30))")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    steps = epochs * math.ceil(len(x_train) / batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    autoencoder.compile(loss="mse", optimizer=keras.optimizers.Nadam(schedule))
+    compile_autoencoder(autoencoder, steps=epochs * math.ceil(len(x_train) / batch_size),
+                        learning_rate=learning_rate)
     start = time.perf_counter()
     history = autoencoder.fit(x_train, x_train, epochs=epochs, batch_size=batch_size,
                               validation_data=(x_valid, x_valid), verbose=verbose)

@@ -17,20 +17,12 @@ distribution, so that decoding samples of ``N(0, I)`` generates new data.
 from __future__ import annotations
 
 import math
-import numbers
 
 import keras
+import numpy as np
 from keras import ops
 
-from genlib._validation import check_positive_int
-
-
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool)
-                             or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ValueError(
-            f"seed must be None or a non-negative integer, got {seed!r}")
-    return None if seed is None else int(seed)
+from genlib._validation import check_positive_int, check_real, check_seed, check_sizes
 
 
 def _same_shapes(shape_a, shape_b):
@@ -80,7 +72,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def build(self, input_shape):
@@ -161,9 +153,8 @@ def build_encoder(coding_size=10, hidden_sizes=(150, 100), input_shape=(28, 28),
     [(None, 2), (None, 2)]
     """
     coding_size = check_positive_int(coding_size, "coding_size")
-    hidden = [check_positive_int(size, "each hidden size") for size in hidden_sizes]
-    shape = [check_positive_int(side, "each input dimension")
-             for side in input_shape]
+    hidden = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
+    shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
     inputs = keras.Input(shape)
     z = keras.layers.Flatten()(inputs)
     for size in hidden:
@@ -187,9 +178,8 @@ def build_decoder(coding_size=10, hidden_sizes=(100, 150), output_shape=(28, 28)
     (None, 8, 8)
     """
     coding_size = check_positive_int(coding_size, "coding_size")
-    hidden = [check_positive_int(size, "each hidden size") for size in hidden_sizes]
-    shape = [check_positive_int(side, "each output dimension")
-             for side in output_shape]
+    hidden = check_sizes(hidden_sizes, "hidden_sizes", example="(100, 150)")
+    shape = check_sizes(output_shape, "output_shape", example="(28, 28)")
     return keras.Sequential([
         keras.Input((coding_size,)),
         *[keras.layers.Dense(size, activation=activation) for size in hidden],
@@ -253,21 +243,14 @@ class VariationalAutoencoder(keras.Model):
                  seed=None, **kwargs):
         super().__init__(**kwargs)
         self.coding_size = check_positive_int(coding_size, "coding_size")
-        self.hidden_sizes = tuple(check_positive_int(size, "each hidden size")
-                                  for size in hidden_sizes)
-        self.image_shape = tuple(check_positive_int(side, "each input dimension")
-                                 for side in input_shape)
+        self.hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
+        self.image_shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
         if latent_weight is None:
             latent_weight = 1 / math.prod(self.image_shape)
-        if (isinstance(latent_weight, bool)
-                or not isinstance(latent_weight, numbers.Real)
-                or not math.isfinite(latent_weight) or latent_weight < 0):
-            raise ValueError(
-                "latent_weight must be a finite number >= 0 (None for 1 / number "
-                f"of input values), got {latent_weight!r}")
-        self.latent_weight = float(latent_weight)
+        self.latent_weight = check_real(latent_weight, "latent_weight", low=0,
+                                        hint=" (None for 1 / number of input values)")
         self.activation_name = activation
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.encoder = build_encoder(self.coding_size, self.hidden_sizes,
                                      self.image_shape, activation)
         self.sampling = Sampling(seed=self.seed, name="sampling")
@@ -311,6 +294,25 @@ class VariationalAutoencoder(keras.Model):
         self.reconstruction_tracker.update_state(total - latent)
         self.latent_tracker.update_state(latent)
         return total
+
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 1000):
+        """``n`` new images, decoded from codings drawn from the prior N(0, I).
+
+        The generative models' common call (:mod:`genlib.generative`): images in [0, 1]
+        (the decoder ends with a sigmoid) of shape ``(n, *image_shape)``, a NumPy array;
+        the same ``seed`` gives the same codings, hence the same images.
+
+        >>> vae = VariationalAutoencoder(coding_size=2, hidden_sizes=(8,),
+        ...                              input_shape=(4, 4))
+        >>> images = vae.sample(3, seed=1)
+        >>> images.shape, bool((images == vae.sample(3, seed=1)).all())
+        ((3, 4, 4), True)
+        """
+        n = check_positive_int(n, "n")
+        rng = np.random.default_rng(check_seed(seed))
+        codings = rng.standard_normal((n, self.coding_size)).astype("float32")
+        return self.decoder.predict(codings, batch_size=check_positive_int(
+            batch_size, "batch_size"), verbose=0)
 
     def get_config(self):
         return {**super().get_config(), "coding_size": self.coding_size,

@@ -6,7 +6,6 @@ makes sure no test ever downloads the data set. ``book_html`` builds the book on
 run, for every test that needs the site (tests/test_book.py, tests/test_browser.py).
 """
 
-import fcntl
 import os
 import subprocess
 import sys
@@ -51,32 +50,68 @@ def _close_figures():
     plt.close("all")
 
 
+def _shared_folder(tmp_path_factory) -> Path:
+    """A temporary folder of this test run that every pytest-xdist worker sees."""
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # the folder all workers' temporary folders are in
+    return folder
+
+
 @pytest.fixture(scope="session")
-def book_html(tmp_path_factory) -> Path:
+def colab_runs(tmp_path_factory):
+    """The notebooks executed as in Colab, each once per test run (tests/colab_run.py)."""
+    from tests.colab_run import ColabRuns
+
+    return ColabRuns(_shared_folder(tmp_path_factory) / "colab")
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory, colab_runs) -> Path:
     """The book built once per test run (quick mode, warnings are errors): its HTML folder.
 
-    Built into a temporary folder, so that ``_build/`` (perhaps a full-mode book) is left alone,
-    by ``tools/book.py`` as `make book` builds it (chapters executed in parallel). Under
-    pytest-xdist (`make test`) the workers share one build: the first to need it builds it
-    while the others wait on a lock. To work on the tests of the site without building it
-    each time, set ``GENLIB_TEST_SITE`` to the HTML folder of a book you built
+    Its pages show the notebooks executed as in Colab (``colab_runs``): each chapter is
+    executed once per test run, for tests/test_colab.py and for the book, and rendered by
+    ``tools/book.py``'s renderer with the book's checks. Built into a temporary folder, so
+    that ``_build/`` (perhaps a full-mode book) is left alone. Under pytest-xdist (`make
+    test`) the workers share one build: the first to need it builds it while the others
+    wait on a lock. To work on the tests of the site without building it each time, set
+    ``GENLIB_TEST_SITE`` to the HTML folder of a book you built
     (``GENLIB_MODE=quick python tools/book.py --path-output DIR``).
     """
     if os.environ.get("GENLIB_TEST_SITE"):
         return Path(os.environ["GENLIB_TEST_SITE"]).resolve()
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the folder all workers' temporary folders are in
+    from tests.colab_run import NOTEBOOKS, NotebookFailed, locked
+
+    shared = _shared_folder(tmp_path_factory)
     output, failure = shared / "book", shared / "book-failed.txt"
-    with open(shared / "book.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(shared / "book.lock"):
         if not (output / "_build" / "html" / "index.html").exists() and not failure.exists():
-            environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
-            result = subprocess.run(
-                [sys.executable, str(ROOT / "tools" / "book.py"), "--path-output", str(output)],
-                capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
-            )
-            if result.returncode != 0:
-                failure.write_text(result.stderr[-5000:])
+            try:
+                # The last notebooks first: tests/test_colab.py asks for the first ones first.
+                executed = {path.stem: colab_runs.executed(path.stem)
+                            for path in reversed(NOTEBOOKS)}
+                _render_book(output, executed)
+            except (NotebookFailed, SystemExit, ValueError) as error:
+                failure.write_text(f"{type(error).__name__}: {error}"[-5000:])
     assert not failure.exists(), "the book build failed or warned:\n" + failure.read_text()
     return output / "_build" / "html"
+
+
+def _render_book(output: Path, executed: dict) -> None:
+    """Render the book from already executed notebooks, in a child process (Sphinx is noisy
+    and keeps global state), with tools/book.py's cache and checks."""
+    import nbformat
+
+    folder = output.parent / "book-notebooks"
+    folder.mkdir(exist_ok=True)
+    for name, notebook in executed.items():
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    environment = {**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "book.py"), "--path-output", str(output),
+         "--executed", str(folder)],
+        capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL,
+    )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-5000:])

@@ -73,3 +73,9 @@ def test_diagram_labels_the_parts():
     fig = plots.draw_autoencoder((784, 100, 30, 100, 784))
     texts = {text.get_text() for text in fig.axes[0].texts}
     assert {"inputs", "codings", "outputs", "encoder", "decoder", "784", "30"} <= texts
+
+
+def test_draw_gan():
+    fig = plots.draw_gan()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "generator" in texts and "discriminator" in texts

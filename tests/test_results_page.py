@@ -62,7 +62,7 @@ def test_metrics_sit_next_to_the_imported_targets(recorded):
     table = recorded.metrics_table()
     limit, source = benchmark.TARGETS[TARGET]
     line = next(line for line in table.splitlines() if f"`{TARGET}`" in line)
-    verdict = "met" if 0.5 <= limit else "**missed**"
+    verdict = "met" if 0.5 <= limit else results_page.OVER.format("missed")
     assert f"≤ {limit:g}: {verdict} ({source})" in line
     assert "| 0.5 | 0.9 |" in line  # full, then quick
     assert "frechet" not in table  # Fréchet distances have their own table
@@ -86,6 +86,18 @@ def test_times_against_budgets(recorded):
     assert "01_efficient_representations" in table and "not measured" in table
     figure = recorded.plot_times()
     assert [ax.get_title() for ax in figure.axes] == ["quick mode", "full mode"]
+
+
+def test_a_time_over_its_budget_is_shown_in_red(tmp_path):
+    budget = benchmark.BUDGETS[CHAPTER]["full"]
+    write(tmp_path, "full", {CHAPTER: {"seconds": budget + 1.0, "results": {}}},
+          book={"seconds": benchmark.BOOK_BUDGET + 60.0, "machine": {"cpus": 2}})
+    report = Report.load(tmp_path)
+    red = '<span class="over-budget">'
+    assert red + "over budget</span>" in report.times_table()
+    assert red + "over</span> its budget" in report.book_sentence()
+    css = (ROOT / "book" / "_static" / "course.css").read_text()
+    assert ".over-budget {" in css and "color:" in css
 
 
 def test_book_build_against_its_budget(recorded):

@@ -311,7 +311,7 @@ def test_summarize_gives_one_row_per_budget(experiment):
     (dict(seeds=[]), "seeds is empty"),
     (dict(label_budgets=[25]), "multiple of the 10 classes"),
     (dict(label_budgets=[300]), "fewer than the 30 per class"),
-    (dict(label_budgets=[0]), "label budget"),
+    (dict(label_budgets=[0]), "label_budgets"),
     (dict(steps=0), "steps"),
 ])
 def test_pretraining_experiment_rejects_bad_arguments(kwargs, message):

@@ -260,14 +260,14 @@ def test_save_and_load_in_safe_mode(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, phrase", [
-    ({"latent_weight": -1.0}, "latent_weight must be a finite number >= 0"),
-    ({"latent_weight": float("nan")}, "latent_weight must be a finite number >= 0"),
-    ({"latent_weight": True}, "latent_weight must be a finite number >= 0"),
-    ({"latent_weight": "1/784"}, "latent_weight must be a finite number >= 0"),
+    ({"latent_weight": -1.0}, r"latent_weight must be a number in \[0, inf\)"),
+    ({"latent_weight": float("nan")}, r"latent_weight must be a number in \[0, inf\)"),
+    ({"latent_weight": True}, r"latent_weight must be a number in \[0, inf\)"),
+    ({"latent_weight": "1/784"}, r"latent_weight must be a number in \[0, inf\)"),
     ({"coding_size": 0}, "coding_size must be an integer >= 1"),
     ({"coding_size": 2.5}, "coding_size must be an integer >= 1"),
-    ({"hidden_sizes": (16, -4)}, "each hidden size must be an integer >= 1"),
-    ({"input_shape": (8, 0)}, "each input dimension must be an integer >= 1"),
+    ({"hidden_sizes": (16, -4)}, "each entry of hidden_sizes must be an integer >= 1"),
+    ({"input_shape": (8, 0)}, "each entry of input_shape must be an integer >= 1"),
     ({"seed": -3}, "seed must be None or a non-negative integer"),
 ])
 def test_bad_arguments_get_clear_errors(kwargs, phrase):

@@ -2,6 +2,7 @@
 
     python tools/book.py                        # full mode (GENLIB_MODE), into _build/html
     GENLIB_MODE=quick python tools/book.py --path-output /tmp/book
+    python tools/book.py --executed FOLDER --path-output /tmp/book   # render only
 
 Jupyter Book executes the chapters one after the other, and one TensorFlow kernel keeps
 only about 1.3 of two cores busy. So the chapters are first executed by jupyter-cache's
@@ -14,6 +15,10 @@ it prints when run alone.
 The cache is emptied first: every build executes every chapter, in the mode asked for (the
 cache does not know the mode, so outputs of one mode must never serve the other). A chapter
 that fails stops the build with its traceback, before anything is rendered.
+
+With ``--executed FOLDER`` nothing is executed: the chapters' outputs are taken from the
+students' notebooks already executed in FOLDER (the tests execute each one as in Colab, and
+show the same cells in the book they build, instead of executing every chapter twice).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 3600  # seconds per chapter, as in _config.yml
+#: The reader myst-nb itself uses, so that a cached notebook matches the page it renders.
+MYST_READER = {"name": "myst_nb_md", "type": "plugin"}
 
 
 @dataclass
@@ -82,8 +89,7 @@ def execute_chapters(cache_path: Path) -> None:
     shutil.rmtree(cache_path, ignore_errors=True)
     cache = get_cache(str(cache_path))
     for chapter in chapters_longest_first():
-        # The reader myst-nb itself uses, so that the cached notebook matches the page.
-        cache.add_nb_to_project(str(chapter), read_data={"name": "myst_nb_md", "type": "plugin"})
+        cache.add_nb_to_project(str(chapter), read_data=MYST_READER)
     logger = logging.getLogger("book")
     logger.setLevel(logging.WARNING)
     executor = load_executor("local-parallel", cache=cache, logger=logger)
@@ -96,12 +102,38 @@ def execute_chapters(cache_path: Path) -> None:
         raise SystemExit(f"{len(failed)} chapter(s) failed to execute; nothing was rendered")
 
 
-def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
-    """Execute the chapters in parallel, then render the book into ``path_output/_build``."""
-    start = time.perf_counter()
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    own_before = resource.getrusage(resource.RUSAGE_SELF)
-    execute_chapters(path_output / "_build" / ".jupyter_cache")
+def cache_executed(cache_path: Path, executed: dict) -> None:
+    """Put chapters executed elsewhere into a fresh cache, for :func:`render` to show.
+
+    ``executed`` maps a chapter's stem to its student notebook (``notebooks/NAME.ipynb``)
+    executed from top to bottom: the notebook's code cells are the chapter's, after its
+    install cell. The tests execute every notebook as in Colab (tests/test_colab.py); the
+    book they build shows those outputs instead of executing every chapter a second time.
+    """
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    shutil.rmtree(cache_path, ignore_errors=True)
+    cache = get_cache(str(cache_path))
+    for chapter in sorted((ROOT / "chapters").glob("*.md")):
+        if chapter.stem not in executed:
+            raise ValueError(f"no executed notebook for the chapter {chapter.stem}")
+        record = cache.add_nb_to_project(str(chapter), read_data=MYST_READER)
+        page = cache.get_project_notebook(record.pk).nb
+        page_cells = [cell for cell in page.cells if cell.cell_type == "code"]
+        # The notebook's first code cell installs genlib; the chapter has no such cell.
+        run_cells = [cell for cell in executed[chapter.stem].cells
+                     if cell.cell_type == "code"][1:]
+        if [c.source.strip() for c in page_cells] != [c.source.strip() for c in run_cells]:
+            raise ValueError(f"notebooks/{chapter.stem}.ipynb is not the chapter's code: "
+                             "run `make notebooks`")
+        for number, (cell, run) in enumerate(zip(page_cells, run_cells, strict=True), 1):
+            cell.outputs, cell.execution_count = run.outputs, number
+        cache.cache_notebook_bundle(CacheBundleIn(page, str(chapter)), overwrite=True)
+
+
+def render(path_output: Path = ROOT, *, extra_args=()) -> None:
+    """Render the book from the cache (``jupyter-book build -W -n --keep-going``)."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", str(ROOT), "--builder", "html", "-W", "-n",
                "--keep-going", "--path-output", str(path_output), *extra_args]
@@ -112,6 +144,15 @@ def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
         print("\n".join(problems[-40:]) or result.stdout[-3000:], result.stderr[-3000:],
               sep="\n", file=sys.stderr)
         raise SystemExit(f"the book build failed (exit {result.returncode})")
+
+
+def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
+    """Execute the chapters in parallel, then render the book into ``path_output/_build``."""
+    start = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_before = resource.getrusage(resource.RUSAGE_SELF)
+    execute_chapters(cache_folder(path_output))
+    render(path_output, extra_args=extra_args)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
     # The pool's workers are this process's children: their kernels are counted through them.
@@ -120,13 +161,34 @@ def build(path_output: Path = ROOT, *, extra_args=()) -> BuildTimes:
     return BuildTimes(time.perf_counter() - start, cpu + own_cpu)
 
 
+def cache_folder(path_output: Path) -> Path:
+    """Where Jupyter Book looks for executed chapters (its default cache path)."""
+    return path_output / "_build" / ".jupyter_cache"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path-output", type=Path, default=ROOT,
                         help="folder to write _build/ into (default: the repository)")
+    parser.add_argument("--executed", type=Path, default=None, metavar="FOLDER",
+                        help="render the notebooks already executed in FOLDER (NAME.ipynb "
+                             "per chapter) instead of executing the chapters")
     args = parser.parse_args(argv)
     mode = os.environ.get("GENLIB_MODE", "full")
-    times = build(args.path_output.resolve())
+    output = args.path_output.resolve()
+    if args.executed is not None:
+        import nbformat
+
+        executed = {path.stem: nbformat.read(path, as_version=4)
+                    for path in sorted(args.executed.glob("*.ipynb"))}
+        try:
+            cache_executed(cache_folder(output), executed)
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
+        render(output)
+        print(f"rendered from {args.executed}: {output / '_build' / 'html' / 'index.html'}")
+        return 0
+    times = build(output)
     print(f"built in {mode} mode in {times.wall_seconds:.0f} s, {times.cpu_seconds:.0f} s of CPU "
           f"time ({times.cores_busy:.2f} of {os.cpu_count()} cores busy on average): "
           f"{args.path_output / '_build' / 'html' / 'index.html'}")

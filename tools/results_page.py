@@ -28,6 +28,9 @@ MODES = ("full", "quick")
 FRECHET_SUFFIX = ".frechet"
 BASELINE = "real_baseline.frechet"
 NOT_MEASURED = "not measured"
+#: A missed budget or target, shown in red on the page (book/_static/course.css).
+OVER = '<span class="over-budget">{}</span>'
+
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -235,7 +238,7 @@ class Report:
                     continue
                 cell = f"{format_seconds(seconds)} ({format_seconds(budget)})" if budget else format_seconds(seconds)
                 if budget and seconds > budget:
-                    cell += " **over budget**"
+                    cell += " " + OVER.format("over budget")
                 row.append(cell)
             rows.append(row)
         return markdown_table(header, rows)
@@ -311,7 +314,7 @@ class Report:
         machine = book.get("machine") or {}
         cores = f" on {machine['cpus']} CPU cores" if machine.get("cpus") else ""
         model = f" ({machine['processor']})" if machine.get("processor") else ""
-        verdict = "within" if seconds <= budget else "**over**"
+        verdict = "within" if seconds <= budget else OVER.format("over")
         busy = (f", with {book['cores_busy']:.2f} cores busy on average"
                 if book.get("cores_busy") else "")
         return (f"Building the whole book, every chapter executed in full mode "
@@ -322,7 +325,8 @@ class Report:
         if name not in TARGETS:
             return ""
         limit, source = TARGETS[name]
-        verdict = "" if value is None else (": met" if value <= limit else ": **missed**")
+        verdict = "" if value is None else (": met" if value <= limit
+                                            else ": " + OVER.format("missed"))
         return f"≤ {limit:g}{verdict} ({source})"
 
     def _names(self, chapter: str, keep) -> list[str]:
