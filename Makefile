@@ -22,7 +22,7 @@ TOOLING_TESTS := tests/test_notebook_tool.py tests/test_chapters_notebooks.py \
 # regularization, the GAN's training step (the parts of Keras that changed).
 OLDEST_CHAPTERS := 03_convolutional or 05_sparse or 07_generative
 
-.PHONY: book test test-oldest oldest unit venv data browser notebooks check-notebooks \
+.PHONY: book test test-oldest oldest unit venv data browser lint notebooks check-notebooks \
         student benchmark benchmark-book clean
 
 # Chapters executed in parallel (one kernel per core), then rendered: tools/book.py.
@@ -33,7 +33,7 @@ book: venv data check-notebooks
 # Every core (at most 4): pytest-xdist workers, an idle one taking queued tests from a busy
 # one (worksteal: the notebook tests are long); they share one build of the book (conftest).
 PARALLEL := -n auto --maxprocesses 4 --dist worksteal
-test: venv data browser
+test: venv data browser lint
 	GENLIB_MODE=$${GENLIB_MODE:-quick} $(BIN)/python -m pytest $(PARALLEL)
 	$(MAKE) --no-print-directory test-oldest
 
@@ -90,6 +90,10 @@ browser:
 	  ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium) >/dev/null \
 	    || echo "Could not install chromium; tests/test_browser.py will say what to do."; \
 	fi
+
+# The usual correctness rules and the line length (pyproject.toml's [tool.ruff]).
+lint: venv
+	$(BIN)/ruff check .
 
 notebooks: venv
 	$(BIN)/python tools/notebooks.py sync

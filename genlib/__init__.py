@@ -21,7 +21,7 @@ Submodules, one concept each (from the foundations up):
 - :mod:`genlib.pretraining` – unsupervised pretraining measured against training from scratch;
 - :mod:`genlib.convolutional` – convolutional and recurrent autoencoders (chapter 3);
 - :mod:`genlib.denoising` – denoising autoencoders: corruption layers, noise sweeps (chapter 4);
-- :mod:`genlib.sparse` – sparse autoencoders: the KL sparsity regularizer, sparsity measures (chapter 5);
+- :mod:`genlib.sparse` – sparse autoencoders: KL sparsity regularizer, sparsity measures (ch. 5);
 - :mod:`genlib.vae` – variational autoencoders (chapter 6);
 - :mod:`genlib.gan` – generative adversarial networks (chapter 7);
 - :mod:`genlib.diffusion` – diffusion models: schedules, the U-Net, DDPM and DDIM (chapter 8);
@@ -50,10 +50,10 @@ import tensorflow as _tf  # noqa: E402
 # output; errors still show. The level must be set after TensorFlow configures its logger.
 _tf.get_logger().setLevel("ERROR")
 
-from genlib.modes import RunMode, current_mode  # noqa: E402
-from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402
-from genlib.results import record_result  # noqa: E402
 from genlib.compat import set_random_seed  # noqa: E402
+from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402
+from genlib.modes import RunMode, current_mode  # noqa: E402
+from genlib.results import record_result  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -10,11 +10,13 @@ import numpy as np
 
 def as_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None,
              dtype=np.float64) -> np.ndarray:
-    """``value`` as a finite NumPy array with ``ndim`` dimensions, or a ValueError naming ``name``."""
+    """``value`` as a finite NumPy array with ``ndim`` dimensions, else a ValueError naming it."""
     try:
         array = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be a numeric array, got {type(value).__name__} ({error})") from None
+        raise ValueError(
+            f"{name} must be a numeric array, got {type(value).__name__} ({error})"
+        ) from None
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     if allowed is not None and array.ndim not in allowed:
         wanted = " or ".join(f"{d}-D" for d in allowed)
@@ -45,7 +47,9 @@ def as_images(images, name: str = "images", *, value_range=(0.0, 1.0)) -> np.nda
         if array.shape[-1] == 1:
             array = array[..., 0]
         elif array.shape[-1] != 3:
-            raise ValueError(f"{name} has shape {array.shape}: the last axis must be 1 or 3 channels")
+            raise ValueError(
+                f"{name} has shape {array.shape}: the last axis must be 1 or 3 channels"
+            )
     low, high = check_range(value_range, "value_range")
     if array.min() < low or array.max() > high:
         raise ValueError(

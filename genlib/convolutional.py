@@ -14,8 +14,8 @@ import keras
 from genlib._validation import check_positive_int, check_sizes
 
 
-def _check_image_shape(input_shape) -> tuple[int, int]:
-    return check_sizes(input_shape, "input_shape", length=2,
+def _check_image_shape(image_shape) -> tuple[int, int]:
+    return check_sizes(image_shape, "image_shape", length=2,
                        example="(28, 28), the height and width of grayscale images")
 
 
@@ -62,55 +62,51 @@ class ConvAutoencoder(keras.Model):
     >>> model = ConvAutoencoder(coding_size=30, filters=(16, 32, 64))
     >>> [tuple(layer.output.shape[1:]) for layer in model.encoder.layers if "pool" in layer.name]
     [(14, 14, 16), (7, 7, 32), (3, 3, 64)]
-    >>> ConvAutoencoder(input_shape=(28, 27))
+    >>> ConvAutoencoder(image_shape=(28, 27))
     Traceback (most recent call last):
     ...
-    ValueError: input_shape (28, 27) cannot be reconstructed exactly: after pooling, height and width must stay both even or both odd at every step (sizes: [(28, 27), (14, 13), (7, 6), (3, 3)])
+    ValueError: image_shape (28, 27) cannot be reconstructed exactly: after pooling, height and
+    width must stay both even or both odd at every step (sizes: [(28, 27), (14, 13), (7, 6), (3,
+    3)])
     """
 
-    def __init__(self, coding_size=30, input_shape=(28, 28), filters=(16, 32, 64),
+    def __init__(self, coding_size=30, *, image_shape=(28, 28), filters=(16, 32, 64),
                  activation="selu", **kwargs):
         super().__init__(**kwargs)
-        height, width = _check_image_shape(input_shape)
+        height, width = _check_image_shape(image_shape)
         self.coding_size = _check_coding_size(coding_size, height * width)
         self.filters = check_sizes(filters, "filters", example="(16, 32, 64)")
         self.image_shape, self.activation_name = (height, width), activation
-        sizes = [(height, width)]
-        for _ in self.filters:
-            sizes.append((sizes[-1][0] // 2, sizes[-1][1] // 2))
-        if min(sizes[-1]) < 1:
-            raise ValueError(f"input_shape {input_shape!r} is too small for {len(self.filters)} "
-                             f"poolings (sizes: {sizes})")
-        paddings = []
-        for (big_h, big_w), (small_h, small_w) in zip(sizes[:-1], sizes[1:]):
-            padding = _transposed_padding(small_h, big_h)
-            if padding != _transposed_padding(small_w, big_w):
-                raise ValueError(
-                    f"input_shape {tuple(input_shape)} cannot be reconstructed exactly: after "
-                    "pooling, height and width must stay both even or both odd at every step "
-                    f"(sizes: {sizes})")
-            paddings.append(padding)
+        # The map sizes after each pooling, and the padding that undoes each pooling.
+        sizes, paddings = _pooling_plan((height, width), self.filters)
 
-        encoder_layers = [keras.Input((height, width)), keras.layers.Reshape((height, width, 1))]
+        encoder_layers = [keras.Input((height, width)),
+                          keras.layers.Reshape((height, width, 1))]
         for n_filters in self.filters:
             encoder_layers += [
-                keras.layers.Conv2D(n_filters, 3, padding="same", activation=activation),
+                keras.layers.Conv2D(n_filters, 3, padding="same",
+                                    activation=activation),
                 keras.layers.MaxPool2D(2),
             ]
-        encoder_layers += [keras.layers.Flatten(), keras.layers.Dense(self.coding_size, name="codings")]
+        encoder_layers += [
+            keras.layers.Flatten(),
+            keras.layers.Dense(self.coding_size, name="codings"),
+        ]
         self.encoder = keras.Sequential(encoder_layers, name="encoder")
 
         small_h, small_w = sizes[-1]
         decoder_layers = [
             keras.Input((self.coding_size,)),
-            keras.layers.Dense(small_h * small_w * self.filters[-1], activation=activation),
+            keras.layers.Dense(small_h * small_w * self.filters[-1],
+                               activation=activation),
             keras.layers.Reshape((small_h, small_w, self.filters[-1])),
         ]
-        # Undo the poolings from the last to the first; each transposed convolution outputs
-        # the number of filters of the convolution it mirrors, and the last one a single map.
+        # Undo the poolings from the last to the first; each transposed convolution
+        # outputs the number of filters of the convolution it mirrors, the last one a
+        # single map.
         out_filters = [*reversed(self.filters[:-1]), 1]
         activations = [activation] * (len(out_filters) - 1) + ["sigmoid"]
-        for n_filters, act, padding in zip(out_filters, activations, reversed(paddings)):
+        for n_filters, act, padding in zip(out_filters, activations, paddings[::-1]):
             decoder_layers.append(keras.layers.Conv2DTranspose(
                 n_filters, 3, strides=2, padding=padding, activation=act))
         decoder_layers.append(keras.layers.Reshape((height, width)))
@@ -123,11 +119,39 @@ class ConvAutoencoder(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "coding_size": self.coding_size,
-                "input_shape": list(self.image_shape), "filters": list(self.filters),
+                "image_shape": list(self.image_shape), "filters": list(self.filters),
                 "activation": self.activation_name}
 
 
+def _pooling_plan(image_shape, filters):
+    """The map sizes after each 2x2 pooling, and the padding of each transposed
+    convolution that undoes one ("same" doubles a side, "valid" gives 2n + 1)."""
+    sizes = [tuple(image_shape)]
+    for _ in filters:
+        sizes.append((sizes[-1][0] // 2, sizes[-1][1] // 2))
+    if min(sizes[-1]) < 1:
+        raise ValueError(f"image_shape {tuple(image_shape)!r} is too small for "
+                         f"{len(filters)} poolings (sizes: {sizes})")
+    paddings = []
+    for (big_h, big_w), (small_h, small_w) in zip(sizes[:-1], sizes[1:]):
+        padding = _transposed_padding(small_h, big_h)
+        if padding != _transposed_padding(small_w, big_w):
+            raise ValueError(
+                f"image_shape {tuple(image_shape)} cannot be reconstructed exactly: after "
+                "pooling, height and width must stay both even or both odd at every step "
+                f"(sizes: {sizes})")
+        paddings.append(padding)
+    return sizes, paddings
+
+
 _CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+def _check_cell(cell):
+    if cell not in _CELLS:
+        raise ValueError(f"cell must be one of {', '.join(map(repr, _CELLS))}, "
+                         f"got {cell!r}")
+    return cell
 
 
 @keras.saving.register_keras_serializable(package="genlib")
@@ -153,15 +177,14 @@ class RecurrentAutoencoder(keras.Model):
     ValueError: cell must be one of 'lstm', 'gru', got 'rnn'
     """
 
-    def __init__(self, coding_size=30, input_shape=(28, 28), units=100, cell="gru", unroll=True,
-                 **kwargs):
+    def __init__(self, coding_size=30, *, image_shape=(28, 28), units=100, cell="gru",
+                 unroll=True, **kwargs):
         super().__init__(**kwargs)
-        n_steps, n_features = _check_image_shape(input_shape)
+        n_steps, n_features = _check_image_shape(image_shape)
         self.coding_size = _check_coding_size(coding_size, n_steps * n_features)
         self.units = check_positive_int(units, "units")
-        if cell not in _CELLS:
-            raise ValueError(f"cell must be one of {', '.join(map(repr, _CELLS))}, got {cell!r}")
-        self.cell, self.unroll, self.image_shape = cell, bool(unroll), (n_steps, n_features)
+        self.cell, self.unroll = _check_cell(cell), bool(unroll)
+        self.image_shape = (n_steps, n_features)
         Cell = _CELLS[cell]
         self.encoder = keras.Sequential([
             keras.Input((n_steps, n_features)),
@@ -172,7 +195,8 @@ class RecurrentAutoencoder(keras.Model):
             keras.Input((self.coding_size,)),
             keras.layers.RepeatVector(n_steps),
             Cell(self.units, return_sequences=True, unroll=self.unroll),
-            keras.layers.TimeDistributed(keras.layers.Dense(n_features, activation="sigmoid")),
+            keras.layers.TimeDistributed(
+                keras.layers.Dense(n_features, activation="sigmoid")),
         ], name="decoder")
         self.build((None, n_steps, n_features))
 
@@ -182,5 +206,5 @@ class RecurrentAutoencoder(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "coding_size": self.coding_size,
-                "input_shape": list(self.image_shape), "units": self.units, "cell": self.cell,
+                "image_shape": list(self.image_shape), "units": self.units, "cell": self.cell,
                 "unroll": self.unroll}

@@ -183,7 +183,8 @@ def _read_verified(path: Path, name: str) -> bytes:
             content = path.read_bytes()
     except (OSError, EOFError, zlib.error) as error:
         raise DatasetError(
-            f"{path} is corrupt or truncated ({error}). Delete it and get a fresh copy. {_HOW_TO_FIX}"
+            f"{path} is corrupt or truncated ({error}). Delete it and get a fresh copy. "
+            f"{_HOW_TO_FIX}"
         ) from error
     digest = hashlib.sha256(content).hexdigest()
     if digest != SHA256[name]:
@@ -244,7 +245,9 @@ def load_fashion_mnist(mode: RunMode | str | None = None, *, download: bool = Tr
     elif isinstance(mode, str):
         mode = RunMode.named(mode)
     elif not isinstance(mode, RunMode):
-        raise TypeError(f"mode must be a RunMode, 'full', 'quick' or None, not {type(mode).__name__}")
+        raise TypeError(
+            f"mode must be a RunMode, 'full', 'quick' or None, not {type(mode).__name__}"
+        )
     folder = find_data_dir(download=download)
     train_images, train_labels, test_images, test_labels = _load_raw(folder.resolve())
     n_fit = len(train_images) - N_VALID

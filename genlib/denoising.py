@@ -142,7 +142,7 @@ class DenoisingAutoencoder(keras.Model):
     noise : {"gaussian", "dropout"}
     strength : float
         The noise's standard deviation, in [0, 1], or the dropout rate, in [0, 1).
-    coding_sizes, input_shape, activation, tied
+    coding_sizes, image_shape, activation, tied
         As for :class:`~genlib.stacked.StackedAutoencoder`.
     seed : int, optional
         Seed of the corruption's random generator.
@@ -156,14 +156,14 @@ class DenoisingAutoencoder(keras.Model):
     (True, False)
     """
 
-    def __init__(self, noise="dropout", strength=0.5, coding_sizes=(100, 30),
-                 input_shape=(28, 28), activation="selu", tied=False, seed=None, **kwargs):
+    def __init__(self, noise="dropout", strength=0.5, *, coding_sizes=(100, 30),
+                 image_shape=(28, 28), activation="selu", tied=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.noise, self.strength = check_noise(noise, strength)
         self.seed = seed
         # The stack first: its initial weights then depend on the global seed only, not on
         # the corruption (Keras' Dropout(0) draws no seed, Dropout(0.5) does).
-        self.autoencoder = StackedAutoencoder(coding_sizes, input_shape=input_shape,
+        self.autoencoder = StackedAutoencoder(coding_sizes, image_shape=image_shape,
                                               activation=activation, tied=tied)
         self.corruption = corruption_layer(self.noise, self.strength, seed=seed,
                                            name="corruption")
@@ -187,7 +187,7 @@ class DenoisingAutoencoder(keras.Model):
         autoencoder = self.autoencoder
         return {**super().get_config(), "noise": self.noise, "strength": self.strength,
                 "coding_sizes": list(autoencoder.coding_sizes),
-                "input_shape": list(autoencoder.image_shape),
+                "image_shape": list(autoencoder.image_shape),
                 "activation": autoencoder.activation_name, "tied": autoencoder.tied,
                 "seed": self.seed}
 
@@ -203,8 +203,9 @@ def _check_strengths(noise, strengths, name: str) -> list[float]:
     return checked
 
 
-def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int, test_strengths=None,
-                coding_sizes=(100, 30), batch_size: int = 256, seed: int = 0):
+def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int,
+                test_strengths=None, coding_sizes=(100, 30), batch_size: int = 256,
+                seed: int = 0):
     """Train one denoising autoencoder per noise strength; measure each on clean and on
     corrupted validation images.
 
@@ -257,8 +258,9 @@ def noise_sweep(noise, strengths, x_train, x_valid, *, epochs: int, test_strengt
     for strength in strengths:
         set_random_seed(seed)
         model = DenoisingAutoencoder(noise, strength, coding_sizes=coding_sizes,
-                                     input_shape=x_valid.shape[1:])
-        fit_autoencoder(model, x_train, x_valid, epochs=epochs, batch_size=batch_size)
+                                     image_shape=x_valid.shape[1:])
+        fit_autoencoder(model, x_train, x_valid, epochs=epochs,
+                        batch_size=batch_size)
         for test_strength, inputs in corrupted.items():
             val_mse = model.evaluate(inputs, x_valid, batch_size=1024, verbose=0)
             rows.append({"strength": strength, "test_strength": test_strength,

@@ -33,12 +33,16 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from genlib._validation import check_positive_int, check_real, check_seed, check_sizes
+from genlib._validation import (
+    check_instance,
+    check_positive_int,
+    check_real,
+    check_seed,
+    check_sizes,
+)
 from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
 from genlib.training import TrainingRun
-
-
 
 # ---------------------------------------------------------------------------------------------
 # Variance schedules
@@ -103,7 +107,8 @@ class NoiseSchedule:
         >>> cosine_schedule(10).check_steps(10)
         Traceback (most recent call last):
         ...
-        ValueError: t must hold step indices in [0, 10) (0 is the first, least noisy step; T - 1 = 9 the last), got values in [10, 10]
+        ValueError: t must hold step indices in [0, 10) (0 is the first, least noisy step; T - 1 = 9
+        the last), got values in [10, 10]
         """
         array = np.asarray(keras.ops.convert_to_numpy(t) if _is_tensor(t) else t)
         if array.dtype.kind not in "iu":
@@ -193,12 +198,7 @@ def cosine_schedule(n_steps: int = 1000, offset: float = 0.008,
     >>> round(float(schedule.alpha_bars[499]), 2)      # halfway, half the variance is noise
     0.49
     """
-    n_steps = _check_n_steps(n_steps)
-    offset = check_real(offset, "offset", low=0, high=1, high_open=True,
-                        hint=" (0.008 in the paper)")
-    max_beta = check_real(max_beta, "max_beta", low=0, high=1, low_open=True, high_open=True,
-                          hint=" (0.999 is usual): beta = 1 would make the reverse step "
-                          "divide by zero")
+    n_steps, offset, max_beta = _check_cosine(n_steps, offset, max_beta)
 
     def f(step):
         return np.cos((step / n_steps + offset) / (1 + offset) * np.pi / 2) ** 2
@@ -206,6 +206,16 @@ def cosine_schedule(n_steps: int = 1000, offset: float = 0.008,
     steps = np.arange(n_steps + 1, dtype=np.float64)
     betas = 1.0 - f(steps[1:]) / f(steps[:-1])
     return NoiseSchedule(np.clip(betas, 1e-8, max_beta), name="cosine")
+
+
+def _check_cosine(n_steps, offset, max_beta):
+    n_steps = _check_n_steps(n_steps)
+    offset = check_real(offset, "offset", low=0, high=1, high_open=True,
+                        hint=" (0.008 in the paper)")
+    max_beta = check_real(max_beta, "max_beta", low=0, high=1, low_open=True,
+                          high_open=True, hint=" (0.999 is usual): beta = 1 would make the "
+                          "reverse step divide by zero")
+    return n_steps, offset, max_beta
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +308,8 @@ def check_diffusion_batch(images, image_shape=IMAGE_SHAPE, name="images"):
     >>> check_diffusion_batch(np.zeros((2, 784)))
     Traceback (most recent call last):
     ...
-    ValueError: images has shape (2, 784); the model works on batches of shape (n, 28, 28): reshape flat images with x.reshape(-1, 28, 28)
+    ValueError: images has shape (2, 784); the model works on batches of shape (n, 28, 28): reshape
+    flat images with x.reshape(-1, 28, 28)
     """
     return check_signed_batch(
         images, image_shape, name, works_on="the model works on",
@@ -375,7 +386,7 @@ def _residual_block(x, time_features, filters, name):
     return keras.layers.Add(name=f"{name}_out")([x, h])
 
 
-def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
+def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
                           time_dim: int = 128) -> keras.Model:
     """A small U-Net that predicts the noise in ``x_t``, told the step ``t``.
 
@@ -409,20 +420,12 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
     Image sides that the resolutions cannot halve evenly (e.g. four resolutions for
     28 × 28 images) are a ``ValueError`` that suggests fewer entries in ``filters``.
     """
-    image_shape = check_sizes(image_shape, "image_shape", length=2, example="(28, 28)")
-    filters = check_sizes(filters, "filters", example="(32, 64, 64)")
-    factor = 2 ** (len(filters) - 1)
-    if any(side % factor for side in image_shape):
-        raise ValueError(
-            f"with {len(filters)} resolutions the image's sides must be divisible by 2 ** "
-            f"{len(filters) - 1} = {factor}, got image_shape {image_shape}: use fewer filters "
-            f"(e.g. 3 entries for 28 x 28 images)")
-    time_dim = check_positive_int(time_dim, "time_dim")
+    image_shape, filters, time_dim = _check_unet(image_shape, filters, time_dim)
 
     images = keras.Input(image_shape, name="x_t")
     steps = keras.Input((), dtype="int32", name="t")
-    time_features = SinusoidalEmbedding(filters[0] if filters[0] % 2 == 0 else
-                                        filters[0] + 1, name="time_embedding")(steps)
+    embedding_dim = filters[0] + filters[0] % 2  # sines and cosines: an even size
+    time_features = SinusoidalEmbedding(embedding_dim, name="time_embedding")(steps)
     time_features = keras.layers.Dense(time_dim, activation="swish",
                                        name="time_dense1")(time_features)
     time_features = keras.layers.Dense(time_dim, activation="swish",
@@ -435,8 +438,8 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
         x = _residual_block(x, time_features, channels, f"down{level}")
         skips.append(x)
         if level + 1 < len(filters):
-            x = keras.layers.Conv2D(filters[level + 1], 3, strides=2, padding="same",
-                                    name=f"downsample{level}")(x)
+            x = keras.layers.Conv2D(filters[level + 1], 3, strides=2,
+                                    padding="same", name=f"downsample{level}")(x)
     x = _residual_block(x, time_features, filters[-1], "middle")
     for level in reversed(range(len(filters))):
         x = keras.layers.Concatenate(name=f"skip{level}")([x, skips[level]])
@@ -450,6 +453,18 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, filters=(32, 64, 64),
                             name="head")(x)
     noise = keras.layers.Reshape(image_shape, name="predicted_noise")(x)
     return keras.Model([images, steps], noise, name="noise_predictor")
+
+
+def _check_unet(image_shape, filters, time_dim):
+    image_shape = check_sizes(image_shape, "image_shape", length=2, example="(28, 28)")
+    filters = check_sizes(filters, "filters", example="(32, 64, 64)")
+    factor = 2 ** (len(filters) - 1)
+    if any(side % factor for side in image_shape):
+        raise ValueError(
+            f"with {len(filters)} resolutions the image's sides must be divisible by 2 ** "
+            f"{len(filters) - 1} = {factor}, got image_shape {image_shape}: use fewer "
+            f"filters (e.g. 3 entries for 28 x 28 images)")
+    return image_shape, filters, check_positive_int(time_dim, "time_dim")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,7 +620,8 @@ class DiffusionModel(keras.Model):
         >>> model.predict_noise(np.zeros((2, 32, 32)), 0)
         Traceback (most recent call last):
         ...
-        ValueError: noisy_images has shape (2, 32, 32); the model works on batches of shape (n, 28, 28)
+        ValueError: noisy_images has shape (2, 32, 32); the model works on batches of shape (n, 28,
+        28)
         """
         images = np.asarray(noisy_images, dtype="float32")
         if images.shape[1:] not in (self.image_shape, (*self.image_shape, 1)):
@@ -748,7 +764,8 @@ class DiffusionModel(keras.Model):
         return plan
 
     def sample(self, n: int, *, steps: int | None = None, eta: float = 0.0,
-               seed: int | None = None, progress: bool = False, trajectory: bool = False):
+               seed: int | None = None, progress: bool = False,
+               trajectory: bool = False):
         """``n`` images in [0, 1] through ``steps`` strided reverse steps (DDIM).
 
         Song et al. (2021) showed that a network trained for the DDPM also defines samplers
@@ -812,10 +829,11 @@ def diffusion_dataset(images, *, batch_size: int = 128, seed: int | None = None,
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch: int = 100,
-                  batch_size: int = 128, learning_rate: float = 2e-3,
-                  warmup_steps: int | None = None, ema_momentum: float | None = 0.99,
-                  callbacks=(), seed: int | None = 42) -> TrainingRun:
+def fit_diffusion(model: DiffusionModel, images, *, epochs: int,
+                  steps_per_epoch: int = 100, batch_size: int = 128,
+                  learning_rate: float = 2e-3, warmup_steps: int | None = None,
+                  ema_momentum: float | None = 0.99, callbacks=(),
+                  seed: int | None = 42) -> TrainingRun:
     """Compile and train a diffusion model with the course's settings; return history, time.
 
     Adam with a learning rate that rises linearly from 0 to ``learning_rate`` over
@@ -837,11 +855,31 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch
     >>> len(result.history.history["loss"]), int(model.optimizer.iterations)
     (2, 6)
     """
-    if not isinstance(model, DiffusionModel):
-        raise TypeError(f"model must be a DiffusionModel, got {type(model).__name__}")
-    epochs = check_positive_int(epochs, "epochs")
-    steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
-    total = epochs * steps_per_epoch
+    total, warmup_steps, learning_rate, ema_momentum = _check_fit(
+        model, epochs, steps_per_epoch, warmup_steps, learning_rate, ema_momentum)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total - warmup_steps, warmup_target=learning_rate,
+        warmup_steps=warmup_steps)
+    if ema_momentum is None:
+        optimizer = keras.optimizers.Adam(schedule)
+    else:
+        optimizer = keras.optimizers.Adam(schedule, use_ema=True,
+                                          ema_momentum=ema_momentum)
+    model.compile(optimizer)
+    dataset = diffusion_dataset(images, batch_size=batch_size, seed=seed,
+                                image_shape=model.image_shape).repeat()
+    start = time.perf_counter()
+    # With use_ema, fit swaps the averaged weights in at the end of training.
+    history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                        verbose=0, callbacks=list(callbacks))
+    return TrainingRun(history, time.perf_counter() - start)
+
+
+def _check_fit(model, epochs, steps_per_epoch, warmup_steps, learning_rate, ema_momentum):
+    check_instance(model, "model", DiffusionModel, what="a DiffusionModel",
+                   example="DiffusionModel(build_noise_predictor(), cosine_schedule(1000))")
+    total = (check_positive_int(epochs, "epochs")
+             * check_positive_int(steps_per_epoch, "steps_per_epoch"))
     if warmup_steps is None:
         warmup_steps = min(100, total // 10)
     warmup_steps = check_positive_int(warmup_steps, "warmup_steps", minimum=0)
@@ -850,24 +888,10 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int, steps_per_epoch
                          "training steps (epochs x steps_per_epoch)")
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
     if ema_momentum is not None:
-        ema_momentum = check_real(ema_momentum, "ema_momentum", low=0, high=1, low_open=True,
-                                  high_open=True, hint=" (e.g. 0.99), or None for no "
-                                  "moving average")
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total - warmup_steps, warmup_target=learning_rate,
-        warmup_steps=warmup_steps)
-    if ema_momentum is None:
-        optimizer = keras.optimizers.Adam(schedule)
-    else:
-        optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=ema_momentum)
-    model.compile(optimizer)
-    dataset = diffusion_dataset(images, batch_size=batch_size, seed=seed,
-                                image_shape=model.image_shape).repeat()
-    start = time.perf_counter()
-    # With use_ema, fit swaps the averaged weights in at the end of training.
-    history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
-                        callbacks=list(callbacks))
-    return TrainingRun(history, time.perf_counter() - start)
+        ema_momentum = check_real(ema_momentum, "ema_momentum", low=0, high=1,
+                                  low_open=True, high_open=True, hint=" (e.g. 0.99), or "
+                                  "None for no moving average")
+    return total, warmup_steps, learning_rate, ema_momentum
 
 
 class DiffusionProgress(EpochProgress):

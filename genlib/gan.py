@@ -7,7 +7,7 @@ optimizer. Images live in [-1, 1] (the generator ends with ``tanh``); :func:`to_
 and :meth:`GAN.sample` convert from and to the [0, 1] pixels of the rest of the course.
 
 >>> from genlib import gan
->>> generator = gan.build_dense_generator(codings_size=30)
+>>> generator = gan.build_dense_generator(coding_size=30)
 >>> discriminator = gan.build_dense_discriminator()
 >>> model = gan.GAN(generator, discriminator)
 >>> model.sample(4, seed=0).shape
@@ -24,13 +24,16 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from genlib._validation import (check_instance, check_positive_int, check_real, check_seed,
-                                check_sizes)
+from genlib._validation import (
+    check_instance,
+    check_positive_int,
+    check_real,
+    check_seed,
+    check_sizes,
+)
 from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress
 from genlib.training import TrainingRun
-
-
 
 # ---------------------------------------------------------------------------------------------
 # Data
@@ -58,7 +61,9 @@ def check_gan_batch(images, image_shape=IMAGE_SHAPE, name="images"):
     >>> check_gan_batch(np.full((2, 28, 28), 255.0))
     Traceback (most recent call last):
     ...
-    ValueError: images has values in [255, 255], outside [-1, 1]: a GAN's generator ends with tanh, so scale the real images to [-1, 1] too (genlib.gan.to_gan_range(x) for images in [0, 1], or x / 127.5 - 1 for 8-bit images)
+    ValueError: images has values in [255, 255], outside [-1, 1]: a GAN's generator ends with tanh,
+    so scale the real images to [-1, 1] too (genlib.gan.to_gan_range(x) for images in [0, 1], or x /
+    127.5 - 1 for 8-bit images)
     """
     return check_signed_batch(
         images, image_shape, name,
@@ -68,7 +73,8 @@ def check_gan_batch(images, image_shape=IMAGE_SHAPE, name="images"):
                    "for 8-bit images)")
 
 
-def gan_dataset(images, labels=None, *, batch_size: int = 128, seed: int | None = None):
+def gan_dataset(images, labels=None, *, batch_size: int = 128,
+                seed: int | None = None):
     """A ``tf.data`` pipeline of real images for a GAN: shuffle, batch, prefetch.
 
     ``images`` must already be in [-1, 1] (see :func:`to_gan_range`); they are checked
@@ -83,21 +89,28 @@ def gan_dataset(images, labels=None, *, batch_size: int = 128, seed: int | None 
     >>> [tuple(batch.shape) for batch in dataset]
     [(128, 28, 28), (128, 28, 28)]
     """
+    images, labels, batch_size = _check_dataset(images, labels, batch_size)
+    if labels is None:
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _check_dataset(images, labels, batch_size):
     images = check_gan_batch(images)
     batch_size = check_positive_int(batch_size, "batch_size")
     if batch_size > len(images):
-        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} images: "
-                         "lower it, or pass more images")
+        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} "
+                         "images: lower it, or pass more images")
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},), one class index per "
-                             f"image, got {labels.shape}")
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices(images)
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+            raise ValueError(f"labels must have shape ({len(images)},), one class index "
+                             f"per image, got {labels.shape}")
+        labels = labels.astype("int32")
+    return images, labels, batch_size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,27 +147,28 @@ class MinibatchStdDev(keras.layers.Layer):
         return (*input_shape[:-1], input_shape[-1] + 1)
 
 
-def build_dense_generator(codings_size: int = 30, hidden=(100, 150), activation="selu"):
+def build_dense_generator(coding_size: int = 30, *, hidden_sizes=(100, 150),
+                          activation="selu"):
     """A dense generator: codings → hidden ``Dense`` layers → a 28 × 28 image in [-1, 1].
 
     Examples
     --------
-    >>> generator = build_dense_generator(codings_size=30)
+    >>> generator = build_dense_generator(coding_size=30)
     >>> generator.input_shape, generator.output_shape
     ((None, 30), (None, 28, 28))
     """
-    codings_size = check_positive_int(codings_size, "codings_size")
-    hidden = check_sizes(hidden, "hidden", example="(100, 150)")
+    coding_size = check_positive_int(coding_size, "coding_size")
+    hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(100, 150)")
     return keras.Sequential([
-        keras.Input((codings_size,)),
-        *[keras.layers.Dense(units, activation=activation) for units in hidden],
+        keras.Input((coding_size,)),
+        *[keras.layers.Dense(units, activation=activation) for units in hidden_sizes],
         keras.layers.Dense(math.prod(IMAGE_SHAPE), activation="tanh"),
         keras.layers.Reshape(IMAGE_SHAPE),
     ], name="dense_generator")
 
 
-def build_dense_discriminator(hidden=(150, 100), activation="selu", dropout: float = 0.0,
-                              minibatch_stddev=False):
+def build_dense_discriminator(hidden_sizes=(150, 100), *, activation="selu",
+                              dropout: float = 0.0, minibatch_stddev=False):
     """A dense discriminator: a 28 × 28 image → hidden ``Dense`` layers → one logit.
 
     The output is a logit (no sigmoid): the loss applies the sigmoid itself, which is
@@ -167,10 +181,10 @@ def build_dense_discriminator(hidden=(150, 100), activation="selu", dropout: flo
     >>> build_dense_discriminator().output_shape
     (None, 1)
     """
-    hidden = check_sizes(hidden, "hidden", example="(100, 150)")
+    hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
     dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     layers = []
-    for units in hidden:
+    for units in hidden_sizes:
         layers.append(keras.layers.Dense(units, activation=activation))
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
@@ -184,7 +198,8 @@ def build_dense_discriminator(hidden=(150, 100), activation="selu", dropout: flo
     ], name="dense_discriminator")
 
 
-def build_dcgan_generator(codings_size: int = 100, filters=(128, 64), kernel_size: int = 5):
+def build_dcgan_generator(coding_size: int = 100, *, filters=(128, 64),
+                          kernel_size: int = 5):
     """A DCGAN generator (Radford et al. 2015), sized for 28 × 28 images.
 
     A ``Dense`` layer makes ``filters[0]`` feature maps of 7 × 7; two stride-2 transposed
@@ -194,16 +209,16 @@ def build_dcgan_generator(codings_size: int = 100, filters=(128, 64), kernel_siz
 
     Examples
     --------
-    >>> generator = build_dcgan_generator(codings_size=64, filters=(64, 32))
+    >>> generator = build_dcgan_generator(coding_size=64, filters=(64, 32))
     >>> [tuple(layer.output.shape[1:]) for layer in generator.layers
     ...  if "transpose" in layer.name]
     [(14, 14, 32), (28, 28, 1)]
     """
-    codings_size = check_positive_int(codings_size, "codings_size")
+    coding_size = check_positive_int(coding_size, "coding_size")
     first, second = check_sizes(filters, "filters", length=2, example="(64, 128)")
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     return keras.Sequential([
-        keras.Input((codings_size,)),
+        keras.Input((coding_size,)),
         keras.layers.Dense(7 * 7 * first, use_bias=False),
         keras.layers.Reshape((7, 7, first)),
         keras.layers.BatchNormalization(),
@@ -218,8 +233,8 @@ def build_dcgan_generator(codings_size: int = 100, filters=(128, 64), kernel_siz
     ], name="dcgan_generator")
 
 
-def build_dcgan_discriminator(filters=(64, 128), kernel_size: int = 5, dropout: float = 0.3,
-                              minibatch_stddev=False):
+def build_dcgan_discriminator(filters=(64, 128), *, kernel_size: int = 5,
+                              dropout: float = 0.3, minibatch_stddev=False):
     """A DCGAN discriminator: two stride-2 convolutions with leaky ReLU, then one logit.
 
     Strided convolutions (``filters[0]`` then ``filters[1]`` maps of ``kernel_size`` ×
@@ -285,7 +300,7 @@ class GAN(keras.Model):
     Parameters
     ----------
     generator : keras.Model
-        Codings of shape (codings_size,) → images of shape (28, 28) in [-1, 1].
+        Codings of shape (coding_size,) → images of shape (28, 28) in [-1, 1].
     discriminator : keras.Model
         Images → one logit per image (no sigmoid).
     label_smoothing : float
@@ -301,7 +316,7 @@ class GAN(keras.Model):
     Examples
     --------
     >>> x = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28)).astype("float32")
-    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan = GAN(build_dense_generator(8, hidden_sizes=(16,)), build_dense_discriminator((16,)))
     >>> gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
     >>> history = gan.fit(gan_dataset(x, batch_size=32, seed=0), epochs=2, verbose=0)
     >>> sorted(history.history)
@@ -381,22 +396,28 @@ class GAN(keras.Model):
     # -- the training step --------------------------------------------------------------------
 
     def train_step(self, data):
-        real_images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if labels is not None or isinstance(real_images, (tuple, list)):
-            raise ValueError("this GAN trains on batches of images only, got (images, labels) "
-                             "pairs: subclass GAN to use labels (a conditional GAN)")
-        shape = tuple(real_images.shape[1:])
-        if shape == (*self.image_shape, 1):
-            real_images = ops.squeeze(real_images, axis=-1)
-        elif shape != self.image_shape:
-            raise ValueError(f"this GAN trains on batches of shape (n, "
-                             f"{', '.join(map(str, self.image_shape))}), got "
-                             f"{tuple(real_images.shape)}")
+        real_images = self._real_images(data)
         d_loss = self.discriminator_step(real_images)
         g_loss = self.generator_step(ops.shape(real_images)[0])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+        return {"d_loss": self.d_loss_tracker.result(),
+                "g_loss": self.g_loss_tracker.result()}
+
+    def _real_images(self, data):
+        """The batch of real images, without a channel axis (checked while tracing)."""
+        real_images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is not None or isinstance(real_images, (tuple, list)):
+            raise ValueError("this GAN trains on batches of images only, got (images, "
+                             "labels) pairs: subclass GAN to use labels (a conditional GAN)")
+        shape = tuple(real_images.shape[1:])
+        if shape == (*self.image_shape, 1):
+            return ops.squeeze(real_images, axis=-1)
+        if shape != self.image_shape:
+            raise ValueError(f"this GAN trains on batches of shape (n, "
+                             f"{', '.join(map(str, self.image_shape))}), got "
+                             f"{tuple(real_images.shape)}")
+        return real_images
 
     def discriminator_step(self, real_images):
         """Phase 1: one update of the discriminator on real images and fresh fakes.
@@ -434,7 +455,7 @@ class GAN(keras.Model):
     def codings(self, batch_size):
         """A batch of random codings from the standard normal distribution.
 
-        >>> gan = GAN(build_dense_generator(codings_size=30), build_dense_discriminator())
+        >>> gan = GAN(build_dense_generator(coding_size=30), build_dense_discriminator())
         >>> tuple(gan.codings(5).shape)
         (5, 30)
         """
@@ -531,9 +552,9 @@ class GAN(keras.Model):
         return cls(**config)
 
 
-def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size: int = 128,
-            learning_rate: float = 2e-4, labels=None, callbacks=(), seed: int | None = 42,
-            jit_compile="auto") -> TrainingRun:
+def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
+            batch_size: int = 128, learning_rate: float = 2e-4, labels=None,
+            callbacks=(), seed: int | None = 42, jit_compile="auto") -> TrainingRun:
     """Compile and train a GAN with the course's settings; return the history and time.
 
     Two Adam optimizers with ``learning_rate`` and ``beta_1=0.5``, the DCGAN paper's
@@ -545,22 +566,23 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100, batch_size:
     Examples
     --------
     >>> x = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28)).astype("float32")
-    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan = GAN(build_dense_generator(8, hidden_sizes=(16,)), build_dense_discriminator((16,)))
     >>> result = fit_gan(gan, x, epochs=2, steps_per_epoch=3, batch_size=32)
     >>> len(result.history.history["d_loss"]), int(gan.g_optimizer.iterations)
     (2, 6)
     """
     check_instance(gan, "gan", GAN, what="a GAN",
-                   example="GAN(build_dcgan_generator(), build_dcgan_discriminator())")
+                   example="GAN(generator, discriminator)")
     epochs = check_positive_int(epochs, "epochs")
     steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
     dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
     gan.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5),
-                keras.optimizers.Adam(learning_rate, beta_1=0.5), jit_compile=jit_compile)
+                keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                jit_compile=jit_compile)
     start = time.perf_counter()
-    history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
-                      callbacks=list(callbacks))
+    history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                      verbose=0, callbacks=list(callbacks))
     return TrainingRun(history, time.perf_counter() - start)
 
 
@@ -593,7 +615,7 @@ class SampleMetrics(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan = GAN(build_dense_generator(8, hidden_sizes=(16,)), build_dense_discriminator((16,)))
     >>> gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     >>> metrics = SampleMetrics({"mean pixel": lambda images: images.mean()}, every=1,
     ...                         n_images=10)
@@ -632,7 +654,7 @@ class StepLosses(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> gan = GAN(build_dense_generator(8, hidden=(16,)), build_dense_discriminator((16,)))
+    >>> gan = GAN(build_dense_generator(8, hidden_sizes=(16,)), build_dense_discriminator((16,)))
     >>> gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     >>> steps = StepLosses()
     >>> x = np.zeros((96, 28, 28), dtype="float32")

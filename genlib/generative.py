@@ -23,7 +23,8 @@ def check_generative(model, name: str = "model"):
     >>> check_generative(42)
     Traceback (most recent call last):
     ...
-    TypeError: model must be a generative model with a sample(n, *, seed=None) method (VariationalAutoencoder, GAN, DiffusionModel), got int
+    TypeError: model must be a generative model with a sample(n, *, seed=None) method
+    (VariationalAutoencoder, GAN, DiffusionModel), got int
     """
     if not callable(getattr(model, "sample", None)):
         raise TypeError(f"{name} must be a generative model with a sample(n, *, seed=None) "

@@ -38,17 +38,9 @@ class DenseTranspose(keras.layers.Layer):
 
     def __init__(self, dense, activation=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(dense, keras.layers.Dense):
-            raise TypeError(
-                f"DenseTranspose ties to a keras.layers.Dense layer, got {type(dense).__name__}"
-            )
-        if not dense.built:
-            raise ValueError(
-                f"the Dense layer {dense.name!r} is not built yet, so it has no kernel to share: "
-                "build it first (put it in a model that starts with keras.Input, or call it once)"
-            )
-        # Stored without Keras' attribute tracking, so that the tied Dense layer's weights
-        # are not counted (or saved) a second time as weights of this layer.
+        _check_dense(dense)
+        # Stored without Keras' attribute tracking, so that the tied Dense layer's
+        # weights are not counted (or saved) a second time as weights of this layer.
         object.__setattr__(self, "_tied_dense", dense)
         self.activation = keras.activations.get(activation)
 
@@ -59,20 +51,15 @@ class DenseTranspose(keras.layers.Layer):
 
     def build(self, input_shape):
         n_inputs, n_outputs = self._tied_dense.kernel.shape
-        if input_shape[-1] is not None and input_shape[-1] != n_outputs:
-            raise ValueError(
-                f"DenseTranspose tied to {self._tied_dense.name!r} (kernel {n_inputs}x{n_outputs}) "
-                f"expects inputs with {n_outputs} features, got shape {tuple(input_shape)}. In a "
-                "tied decoder, layer N-L+1 reuses encoder layer L: the first decoder layer ties "
-                "to the coding layer, the output layer to the first encoder layer."
-            )
+        _check_input_features(self._tied_dense, input_shape)
         # Checked by Keras at every later call too, with a clear message.
         self.input_spec = keras.InputSpec(axes={-1: n_outputs})
-        self.bias = self.add_weight(name="bias", shape=(n_inputs,), initializer="zeros")
+        self.bias = self.add_weight(name="bias", shape=(n_inputs,),
+                                    initializer="zeros")
 
     def call(self, inputs):
-        outputs = ops.matmul(inputs, ops.transpose(self._tied_dense.kernel)) + self.bias
-        return self.activation(outputs)
+        kernel = ops.transpose(self._tied_dense.kernel)
+        return self.activation(ops.matmul(inputs, kernel) + self.bias)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self._tied_dense.kernel.shape[0])
@@ -85,6 +72,27 @@ class DenseTranspose(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         raise TypeError(
-            "A DenseTranspose cannot be rebuilt on its own: it refers to another layer. Save and "
-            "load the whole model that creates both layers (e.g. genlib.stacked.StackedAutoencoder)."
-        )
+            "A DenseTranspose cannot be rebuilt on its own: it refers to another "
+            "layer. Save and load the whole model that creates both layers "
+            "(e.g. genlib.stacked.StackedAutoencoder).")
+
+
+def _check_dense(dense):
+    if not isinstance(dense, keras.layers.Dense):
+        raise TypeError(f"DenseTranspose ties to a keras.layers.Dense layer, got "
+                        f"{type(dense).__name__}")
+    if not dense.built:
+        raise ValueError(
+            f"the Dense layer {dense.name!r} is not built yet, so it has no kernel to "
+            "share: build it first (put it in a model that starts with keras.Input, or call "
+            "it once)")
+
+
+def _check_input_features(dense, input_shape):
+    n_inputs, n_outputs = dense.kernel.shape
+    if input_shape[-1] is not None and input_shape[-1] != n_outputs:
+        raise ValueError(
+            f"DenseTranspose tied to {dense.name!r} (kernel {n_inputs}x{n_outputs}) "
+            f"expects inputs with {n_outputs} features, got shape {tuple(input_shape)}. In "
+            "a tied decoder, layer N-L+1 reuses encoder layer L: the first decoder layer "
+            "ties to the coding layer, the output layer to the first encoder layer.")

@@ -44,7 +44,7 @@ def make_3d_dataset(n_samples: int = 200, *, noise: float = 0.1, seed: int = 42)
     return x.astype(np.float32)
 
 
-def build_linear_autoencoder(n_inputs: int, n_codings: int):
+def build_linear_autoencoder(n_inputs: int, *, coding_size: int):
     """Encoder, decoder and autoencoder, each a single ``Dense`` layer without activation.
 
     Returns the three (uncompiled) Keras models ``(encoder, decoder, autoencoder)``;
@@ -52,16 +52,18 @@ def build_linear_autoencoder(n_inputs: int, n_codings: int):
 
     Examples
     --------
-    >>> encoder, decoder, autoencoder = build_linear_autoencoder(3, 2)
+    >>> encoder, decoder, autoencoder = build_linear_autoencoder(3, coding_size=2)
     >>> autoencoder.output_shape, encoder.output_shape
     ((None, 3), (None, 2))
     """
     import keras
 
     n_inputs = check_positive_int(n_inputs, "n_inputs")
-    n_codings = check_positive_int(n_codings, "n_codings")
-    encoder = keras.Sequential([keras.Input((n_inputs,)), keras.layers.Dense(n_codings)], name="encoder")
-    decoder = keras.Sequential([keras.Input((n_codings,)), keras.layers.Dense(n_inputs)], name="decoder")
+    coding_size = check_positive_int(coding_size, "coding_size")
+    encoder = keras.Sequential([keras.Input((n_inputs,)), keras.layers.Dense(coding_size)],
+                               name="encoder")
+    decoder = keras.Sequential([keras.Input((coding_size,)), keras.layers.Dense(n_inputs)],
+                               name="decoder")
     autoencoder = keras.Sequential([encoder, decoder], name="linear_autoencoder")
     return encoder, decoder, autoencoder
 
@@ -113,10 +115,15 @@ def explained_variance(x, reconstructions) -> float:
     x = as_array(x, "x", ndim=2)
     reconstructions = as_array(reconstructions, "reconstructions", ndim=2)
     if x.shape != reconstructions.shape:
-        raise ValueError(f"x and reconstructions must have the same shape, got {x.shape} and {reconstructions.shape}")
+        raise ValueError(
+            f"x and reconstructions must have the same shape, got {x.shape} and "
+            f"{reconstructions.shape}"
+        )
     total = np.sum((x - x.mean(axis=0)) ** 2)
     if total == 0:
-        raise ValueError("x has zero variance: every row is the same, so no variance can be explained")
+        raise ValueError(
+            "x has zero variance: every row is the same, so no variance can be explained"
+        )
     return float(1.0 - np.sum((x - reconstructions) ** 2) / total)
 
 
@@ -147,7 +154,9 @@ class PCAComparison:
         return self.autoencoder_mse / self.pca_mse
 
     def __str__(self) -> str:
-        angles = ", ".join(f"{a:.2f}" for a in self.angles[:8]) + (" …" if len(self.angles) > 8 else "")
+        angles = ", ".join(f"{a:.2f}" for a in self.angles[:8]) + (
+            " …" if len(self.angles) > 8 else ""
+        )
         return "\n".join([
             f"{'':28}{'autoencoder':>12}{'PCA':>12}",
             f"{'reconstruction MSE':28}{self.autoencoder_mse:>12.6f}{self.pca_mse:>12.6f}",
@@ -188,7 +197,9 @@ def compare_with_pca(x, reconstructions, decoder_kernel) -> PCAComparison:
     reconstructions = as_array(reconstructions, "reconstructions", ndim=2)
     kernel = as_array(decoder_kernel, "decoder_kernel", ndim=2)
     if reconstructions.shape != x.shape:
-        raise ValueError(f"reconstructions must have the shape of x {x.shape}, got {reconstructions.shape}")
+        raise ValueError(
+            f"reconstructions must have the shape of x {x.shape}, got {reconstructions.shape}"
+        )
     if kernel.shape[1] != x.shape[1]:
         raise ValueError(
             f"decoder_kernel must have shape (n_codings, {x.shape[1]}), got {kernel.shape}; "
@@ -196,8 +207,10 @@ def compare_with_pca(x, reconstructions, decoder_kernel) -> PCAComparison:
         )
     n_codings = kernel.shape[0]
     if n_codings >= min(x.shape):
-        raise ValueError(f"an undercomplete autoencoder needs fewer codings than features and samples; "
-                         f"got {n_codings} codings for x of shape {x.shape}")
+        raise ValueError(
+            f"an undercomplete autoencoder needs fewer codings than features and samples; "
+            f"got {n_codings} codings for x of shape {x.shape}"
+        )
     # "covariance_eigh" is exact and fast when there are far fewer features than samples.
     solver = "covariance_eigh" if x.shape[0] >= 10 * x.shape[1] else "full"
     pca = PCA(n_components=n_codings, svd_solver=solver).fit(x)

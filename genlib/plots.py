@@ -162,10 +162,14 @@ def plot_history(history, *, metrics=("loss", "val_loss"), log_scale: bool = Fal
     """
     curves = getattr(history, "history", history)
     if not isinstance(curves, dict):
-        raise ValueError(f"history must be a keras History or a dict of lists, got {type(history).__name__}")
+        raise ValueError(
+            f"history must be a keras History or a dict of lists, got {type(history).__name__}"
+        )
     missing = [m for m in metrics if m not in curves]
     if missing:
-        raise ValueError(f"history has no {', '.join(missing)}; it has {', '.join(curves) or 'nothing'}")
+        raise ValueError(
+            f"history has no {', '.join(missing)}; it has {', '.join(curves) or 'nothing'}"
+        )
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.5, 3.2))
     else:
@@ -203,20 +207,32 @@ def draw_autoencoder(layer_sizes=(3, 2, 3), *, max_drawn: int = 7, ax=None,
             f"got {tuple(layer_sizes)}"
         )
     if sizes[0] != sizes[-1]:
-        raise ValueError(f"an autoencoder has as many outputs as inputs, got {sizes[0]} and {sizes[-1]}")
+        raise ValueError(
+            f"an autoencoder has as many outputs as inputs, got {sizes[0]} and {sizes[-1]}"
+        )
     max_drawn = check_positive_int(max_drawn, "max_drawn", minimum=3)
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.4 * len(sizes) + 1.5, 3.6))
     else:
         fig = ax.figure
     middle = len(sizes) // 2
-    colors = ["#4c72b0"] + ["#8c8c8c"] * (middle - 1) + ["#dd8452"] + ["#8c8c8c"] * (middle - 1) + ["#55a868"]
+    colors = (
+        ["#4c72b0"]
+        + ["#8c8c8c"] * (middle - 1)
+        + ["#dd8452"]
+        + ["#8c8c8c"] * (middle - 1)
+        + ["#55a868"]
+    )
     positions = []
-    for column, size in enumerate(sizes):
+    for size in sizes:
         shown = min(size, max_drawn)
         ys = np.linspace(-(shown - 1) / 2, (shown - 1) / 2, shown) * 0.5
         if size > max_drawn:  # leave a gap in the middle to mean "many more"
-            ys = np.where(ys > 0, ys + 0.25, ys - 0.25) if shown % 2 == 0 else np.delete(ys, shown // 2)
+            ys = (
+                np.where(ys > 0, ys + 0.25, ys - 0.25)
+                if shown % 2 == 0
+                else np.delete(ys, shown // 2)
+            )
         positions.append(ys)
     for column in range(len(sizes) - 1):
         for y0 in positions[column]:
@@ -337,14 +353,18 @@ def plot_latent_map(points, labels, class_names, *, images=None, min_distance: f
         raise ValueError(f"points must have shape (n, 2), got {points.shape}")
     labels = np.asarray(labels)
     if labels.shape != (len(points),):
-        raise ValueError(f"labels must hold one class per point ({len(points)}), got shape {labels.shape}")
+        raise ValueError(
+            f"labels must hold one class per point ({len(points)}), got shape {labels.shape}"
+        )
     if labels.min() < 0 or labels.max() >= len(class_names):
         raise ValueError(f"labels must be class indices in [0, {len(class_names) - 1}], "
                          f"got values from {labels.min()} to {labels.max()}")
     if images is not None:
         images = as_images(images, "images")
         if len(images) != len(points):
-            raise ValueError(f"images must hold one image per point ({len(points)}), got {len(images)}")
+            raise ValueError(
+                f"images must hold one image per point ({len(points)}), got {len(images)}"
+            )
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 7))
     else:

@@ -72,8 +72,9 @@ def _check_encoder(encoder):
                    example="StackedAutoencoder((100, 30)).encoder")
 
 
-def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_budgets=(500, 2000),
-                           seeds=(0, 1, 2), steps: int = 1000, batch_size: int = 32,
+def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
+                           label_budgets=(500, 2000), seeds=(0, 1, 2),
+                           steps: int = 1000, batch_size: int = 32,
                            learning_rate: float = 1e-3):
     """Test accuracy of the classifier trained in every setting, budget and seed.
 
@@ -110,6 +111,32 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_b
     """
     import pandas as pd
 
+    budgets, seeds, steps = _check_experiment(
+        encoder, x_train, y_train, x_test, y_test, label_budgets, seeds, steps)
+    rows = []
+    for budget in budgets:
+        epochs = max(1, round(steps / math.ceil(budget / batch_size)))
+        for seed in seeds:
+            index = balanced_subset(y_train, budget, seed=seed)
+            for setting in SETTINGS:
+                set_random_seed(seed)
+                classifier = build_classifier(
+                    encoder, pretrained=setting != "from scratch",
+                    trainable=setting != "pretrained, frozen")
+                classifier.compile(loss="sparse_categorical_crossentropy",
+                                   optimizer=keras.optimizers.Nadam(learning_rate),
+                                   metrics=["accuracy"])
+                classifier.fit(x_train[index], y_train[index], epochs=epochs,
+                               batch_size=batch_size, verbose=0)
+                _, accuracy = classifier.evaluate(x_test, y_test, batch_size=1024,
+                                                  verbose=0)
+                rows.append({"labels": budget, "seed": seed, "setting": setting,
+                             "test_accuracy": float(accuracy)})
+    return pd.DataFrame(rows)
+
+
+def _check_experiment(encoder, x_train, y_train, x_test, y_test, label_budgets, seeds,
+                      steps):
     _check_encoder(encoder)
     budgets = check_sizes(label_budgets, "label_budgets", example="(500, 2000)")
     seeds = list(seeds)
@@ -120,23 +147,7 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *, label_b
     steps = check_positive_int(steps, "steps")
     for budget in budgets:  # every budget checked before hours of training, not after
         balanced_subset(y_train, budget, seed=0)
-    rows = []
-    for budget in budgets:
-        epochs = max(1, round(steps / math.ceil(budget / batch_size)))
-        for seed in seeds:
-            index = balanced_subset(y_train, budget, seed=seed)
-            for setting in SETTINGS:
-                set_random_seed(seed)
-                classifier = build_classifier(encoder, pretrained=setting != "from scratch",
-                                              trainable=setting != "pretrained, frozen")
-                classifier.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                                   optimizer=keras.optimizers.Nadam(learning_rate))
-                classifier.fit(x_train[index], y_train[index], epochs=epochs,
-                               batch_size=batch_size, verbose=0)
-                _, accuracy = classifier.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-                rows.append({"labels": budget, "seed": seed, "setting": setting,
-                             "test_accuracy": float(accuracy)})
-    return pd.DataFrame(rows)
+    return budgets, seeds, steps
 
 
 def summarize(results):

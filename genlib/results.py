@@ -31,5 +31,7 @@ def record_result(name: str, value: float) -> float:
         from genlib.modes import current_mode
 
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"name": name, "value": value, "mode": current_mode().name}) + "\n")
+            stream.write(
+                json.dumps({"name": name, "value": value, "mode": current_mode().name}) + "\n"
+            )
     return value

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from genlib._validation import as_array, check_positive_int
+from genlib._validation import as_array, check_positive_int, check_sizes
 from genlib.compat import activity_loss
 
 #: Mean activations are clipped to ``[CLIP_EPSILON, 1 - CLIP_EPSILON]`` before the
@@ -189,14 +189,14 @@ class PerImageL1L2(keras.regularizers.Regularizer):
 
 
 def build_sparse_autoencoder(activity_regularizer=None, *, coding_size: int = 300,
-                             hidden_size: int = 100,
-                             input_shape=(28, 28)) -> keras.Sequential:
+                             hidden_sizes=(100,),
+                             image_shape=(28, 28)) -> keras.Sequential:
     """The chapter's sparse autoencoder: 784-100-300 encoder, mirrored decoder.
 
-    The encoder flattens the image, then applies a SELU layer of ``hidden_size``
-    units and the sigmoid coding layer of ``coding_size`` units, which carries
+    The encoder flattens the image, then applies a SELU layer per entry of
+    ``hidden_sizes`` and the sigmoid coding layer of ``coding_size`` units, which carries
     ``activity_regularizer`` (None for a plain autoencoder). The decoder mirrors it
-    and ends with a sigmoid layer, reshaped to ``input_shape``. The result is
+    and ends with a sigmoid layer, reshaped to ``image_shape``. The result is
     ``keras.Sequential([encoder, decoder])``; the encoder is named ``"encoder"`` and
     its coding layer ``"codings"``.
 
@@ -210,9 +210,8 @@ def build_sparse_autoencoder(activity_regularizer=None, *, coding_size: int = 30
     ((None, 28, 28), 218084)
     """
     coding_size = check_positive_int(coding_size, "coding_size")
-    hidden_size = check_positive_int(hidden_size, "hidden_size")
-    shape = tuple(check_positive_int(side, "each input dimension")
-                  for side in input_shape)
+    hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(100,)")
+    shape = check_sizes(image_shape, "image_shape", example="(28, 28)")
     if activity_regularizer is not None and not callable(activity_regularizer):
         raise ValueError(
             "activity_regularizer must be a Keras regularizer (e.g. "
@@ -222,13 +221,14 @@ def build_sparse_autoencoder(activity_regularizer=None, *, coding_size: int = 30
     encoder = keras.Sequential([
         keras.Input(shape),
         keras.layers.Flatten(),
-        keras.layers.Dense(hidden_size, activation="selu"),
+        *[keras.layers.Dense(units, activation="selu") for units in hidden_sizes],
         keras.layers.Dense(coding_size, activation="sigmoid", name="codings",
                            activity_regularizer=activity_regularizer),
     ], name="encoder")
     decoder = keras.Sequential([
         keras.Input((coding_size,)),
-        keras.layers.Dense(hidden_size, activation="selu"),
+        *[keras.layers.Dense(units, activation="selu")
+          for units in hidden_sizes[::-1]],
         keras.layers.Dense(math.prod(shape), activation="sigmoid"),
         keras.layers.Reshape(shape),
     ], name="decoder")

@@ -19,9 +19,9 @@ from genlib.layers import DenseTranspose
 from genlib.training import compile_autoencoder
 
 
-def _check_sizes(coding_sizes, input_shape):
+def _check_sizes(coding_sizes, image_shape):
     sizes = check_sizes(coding_sizes, "coding_sizes")
-    shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
+    shape = check_sizes(image_shape, "image_shape", example="(28, 28)")
     return sizes, shape
 
 
@@ -42,7 +42,7 @@ class StackedAutoencoder(keras.Model):
     ----------
     coding_sizes : sequence of int
         Units of the encoder's layers, the last being the number of codings.
-    input_shape : tuple of int
+    image_shape : tuple of int
     activation : str
         Activation of every hidden layer and of the coding layer.
     tied : bool
@@ -55,31 +55,36 @@ class StackedAutoencoder(keras.Model):
     (163814, 82414)
     """
 
-    def __init__(self, coding_sizes=(100, 30), input_shape=(28, 28), activation="selu",
-                 tied=False, **kwargs):
+    def __init__(self, coding_sizes=(100, 30), *, image_shape=(28, 28),
+                 activation="selu", tied=False, **kwargs):
         super().__init__(**kwargs)
-        sizes, shape = _check_sizes(coding_sizes, input_shape)
+        sizes, shape = _check_sizes(coding_sizes, image_shape)
         self.coding_sizes, self.image_shape = sizes, shape
         self.activation_name, self.tied = activation, bool(tied)
-        n_pixels = math.prod(shape)
-        dense_layers = [keras.layers.Dense(size, activation=activation, name=f"encoder_dense_{i + 1}")
-                        for i, size in enumerate(sizes)]
+        dense_layers = [
+            keras.layers.Dense(size, activation=activation,
+                               name=f"encoder_dense_{i + 1}")
+            for i, size in enumerate(sizes)
+        ]
         self.encoder = keras.Sequential(
             [keras.Input(shape), keras.layers.Flatten(), *dense_layers], name="encoder")
-        # Decoder layer k mirrors encoder layer len(sizes) - k: the hidden sizes in reverse,
-        # then the output layer, whose size is the input's.
-        output_sizes = [*reversed(sizes[:-1]), n_pixels]
+        # Decoder layer k mirrors encoder layer len(sizes) - k: the hidden sizes in
+        # reverse, then the output layer, whose size is the input's.
+        output_sizes = [*reversed(sizes[:-1]), math.prod(shape)]
         activations = [activation] * (len(sizes) - 1) + ["sigmoid"]
         if tied:
             decoder_layers = [
                 DenseTranspose(dense, activation=act, name=f"decoder_tied_{k + 1}")
-                for k, (dense, act) in enumerate(zip(reversed(dense_layers), activations))
+                for k, (dense, act) in enumerate(zip(dense_layers[::-1], activations))
             ]
         else:
-            decoder_layers = [keras.layers.Dense(size, activation=act, name=f"decoder_dense_{k + 1}")
-                              for k, (size, act) in enumerate(zip(output_sizes, activations))]
+            decoder_layers = [
+                keras.layers.Dense(size, activation=act, name=f"decoder_dense_{k + 1}")
+                for k, (size, act) in enumerate(zip(output_sizes, activations))
+            ]
         self.decoder = keras.Sequential(
-            [keras.Input((sizes[-1],)), *decoder_layers, keras.layers.Reshape(shape)], name="decoder")
+            [keras.Input((sizes[-1],)), *decoder_layers, keras.layers.Reshape(shape)],
+            name="decoder")
         self.build((None, *shape))
 
     def call(self, inputs, training=None):
@@ -87,7 +92,7 @@ class StackedAutoencoder(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "coding_sizes": list(self.coding_sizes),
-                "input_shape": list(self.image_shape), "activation": self.activation_name,
+                "image_shape": list(self.image_shape), "activation": self.activation_name,
                 "tied": self.tied}
 
 
@@ -129,7 +134,7 @@ def train_greedy_layerwise(x, coding_sizes=(100, 30), *, epochs: int = 5, batch_
         raise ValueError(f"x must be a non-empty batch of examples, got shape {x.shape}")
     sizes, shape = _check_sizes(coding_sizes, x.shape[1:])
     epochs = check_positive_int(epochs, "epochs")
-    stacked = StackedAutoencoder(sizes, input_shape=shape, activation=activation)
+    stacked = StackedAutoencoder(sizes, image_shape=shape, activation=activation)
     inputs = x.reshape(len(x), -1)
     histories, phase_weights = [], []
     for phase, size in enumerate(sizes):

@@ -38,7 +38,8 @@ class TrainingRun:
         return float(self.history.history["val_loss"][-1])
 
 
-def compile_autoencoder(autoencoder, *, steps: int, learning_rate: float = 3e-3) -> None:
+def compile_autoencoder(autoencoder, *, steps: int,
+                        learning_rate: float = 3e-3) -> None:
     """Compile ``autoencoder`` to reconstruct its inputs with the course's schedule.
 
     The mean squared error as the loss, and Nadam with a learning rate that decays from
@@ -52,12 +53,13 @@ def compile_autoencoder(autoencoder, *, steps: int, learning_rate: float = 3e-3)
     """
     steps = check_positive_int(steps, "steps")
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     autoencoder.compile(loss="mse", optimizer=keras.optimizers.Nadam(schedule))
 
 
-def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int, batch_size: int = 256,
-                    learning_rate: float = 3e-3, verbose: int = 0) -> TrainingRun:
+def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int,
+                    batch_size: int = 256, learning_rate: float = 3e-3,
+                    verbose: int = 0) -> TrainingRun:
     """Compile and train an autoencoder to reconstruct its inputs, with the course's schedule.
 
     Nadam with a learning rate that decays from ``learning_rate`` to zero along a cosine
@@ -78,9 +80,9 @@ def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int, batch_size: i
                    example="StackedAutoencoder((100, 30))")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    compile_autoencoder(autoencoder, steps=epochs * math.ceil(len(x_train) / batch_size),
-                        learning_rate=learning_rate)
+    steps = epochs * math.ceil(len(x_train) / batch_size)
+    compile_autoencoder(autoencoder, steps=steps, learning_rate=learning_rate)
     start = time.perf_counter()
-    history = autoencoder.fit(x_train, x_train, epochs=epochs, batch_size=batch_size,
-                              validation_data=(x_valid, x_valid), verbose=verbose)
+    history = autoencoder.fit(x_train, x_train, validation_data=(x_valid, x_valid),
+                              epochs=epochs, batch_size=batch_size, verbose=verbose)
     return TrainingRun(history, time.perf_counter() - start)

@@ -141,20 +141,20 @@ def latent_loss(mean, log_var):
     return ops.mean(per_input)
 
 
-def build_encoder(coding_size=10, hidden_sizes=(150, 100), input_shape=(28, 28),
+def build_encoder(coding_size=10, *, hidden_sizes=(150, 100), image_shape=(28, 28),
                   activation="relu"):
     """A dense probabilistic encoder: inputs → hidden layers → (mean, log_var).
 
     Examples
     --------
     >>> encoder = build_encoder(coding_size=2, hidden_sizes=(16,),
-    ...                         input_shape=(8, 8))
+    ...                         image_shape=(8, 8))
     >>> encoder.output_shape
     [(None, 2), (None, 2)]
     """
     coding_size = check_positive_int(coding_size, "coding_size")
     hidden = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
-    shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
+    shape = check_sizes(image_shape, "image_shape", example="(28, 28)")
     inputs = keras.Input(shape)
     z = keras.layers.Flatten()(inputs)
     for size in hidden:
@@ -166,20 +166,20 @@ def build_encoder(coding_size=10, hidden_sizes=(150, 100), input_shape=(28, 28),
     return keras.Model(inputs, [mean, log_var], name="encoder")
 
 
-def build_decoder(coding_size=10, hidden_sizes=(100, 150), output_shape=(28, 28),
+def build_decoder(coding_size=10, *, hidden_sizes=(100, 150), image_shape=(28, 28),
                   activation="relu"):
     """A dense decoder: codings → hidden layers → a sigmoid layer, reshaped.
 
     Examples
     --------
     >>> decoder = build_decoder(coding_size=2, hidden_sizes=(16,),
-    ...                         output_shape=(8, 8))
+    ...                         image_shape=(8, 8))
     >>> decoder.output_shape
     (None, 8, 8)
     """
     coding_size = check_positive_int(coding_size, "coding_size")
     hidden = check_sizes(hidden_sizes, "hidden_sizes", example="(100, 150)")
-    shape = check_sizes(output_shape, "output_shape", example="(28, 28)")
+    shape = check_sizes(image_shape, "image_shape", example="(28, 28)")
     return keras.Sequential([
         keras.Input((coding_size,)),
         *[keras.layers.Dense(size, activation=activation) for size in hidden],
@@ -216,7 +216,7 @@ class VariationalAutoencoder(keras.Model):
     coding_size : int
     hidden_sizes : sequence of int
         The encoder's hidden layers; the decoder uses them in reverse.
-    input_shape : tuple of int
+    image_shape : tuple of int
     activation : str
         Activation of the hidden layers.
     latent_weight : float or None
@@ -229,7 +229,7 @@ class VariationalAutoencoder(keras.Model):
     >>> import numpy as np
     >>> x = np.random.default_rng(0).random((64, 8, 8)).astype("float32")
     >>> vae = VariationalAutoencoder(coding_size=2, hidden_sizes=(16,),
-    ...                              input_shape=(8, 8))
+    ...                              image_shape=(8, 8))
     >>> vae.latent_weight == 1 / 64
     True
     >>> vae.compile(loss="mse", optimizer="adam")
@@ -238,24 +238,24 @@ class VariationalAutoencoder(keras.Model):
     ['latent_loss', 'loss', 'reconstruction_loss']
     """
 
-    def __init__(self, coding_size=10, hidden_sizes=(150, 100),
-                 input_shape=(28, 28), activation="relu", latent_weight=None,
+    def __init__(self, coding_size=10, *, hidden_sizes=(150, 100),
+                 image_shape=(28, 28), activation="relu", latent_weight=None,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
         self.coding_size = check_positive_int(coding_size, "coding_size")
         self.hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
-        self.image_shape = check_sizes(input_shape, "input_shape", example="(28, 28)")
+        self.image_shape = check_sizes(image_shape, "image_shape", example="(28, 28)")
         if latent_weight is None:
             latent_weight = 1 / math.prod(self.image_shape)
         self.latent_weight = check_real(latent_weight, "latent_weight", low=0,
                                         hint=" (None for 1 / number of input values)")
         self.activation_name = activation
         self.seed = check_seed(seed)
-        self.encoder = build_encoder(self.coding_size, self.hidden_sizes,
-                                     self.image_shape, activation)
+        self.encoder = build_encoder(self.coding_size, hidden_sizes=self.hidden_sizes,
+                                     image_shape=self.image_shape, activation=activation)
         self.sampling = Sampling(seed=self.seed, name="sampling")
-        self.decoder = build_decoder(self.coding_size, self.hidden_sizes[::-1],
-                                     self.image_shape, activation)
+        self.decoder = build_decoder(self.coding_size, hidden_sizes=self.hidden_sizes[::-1],
+                                     image_shape=self.image_shape, activation=activation)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.latent_tracker = keras.metrics.Mean(name="latent_loss")
         self.sampling.build([(None, self.coding_size)] * 2)
@@ -276,7 +276,7 @@ class VariationalAutoencoder(keras.Model):
 
         >>> import numpy as np
         >>> vae = VariationalAutoencoder(coding_size=2, hidden_sizes=(8,),
-        ...                              input_shape=(4, 4))
+        ...                              image_shape=(4, 4))
         >>> vae.compile(loss="mse")
         >>> x = np.random.default_rng(0).random((3, 4, 4)).astype("float32")
         >>> total = vae.compute_loss(x, x, vae(x))
@@ -303,7 +303,7 @@ class VariationalAutoencoder(keras.Model):
         the same ``seed`` gives the same codings, hence the same images.
 
         >>> vae = VariationalAutoencoder(coding_size=2, hidden_sizes=(8,),
-        ...                              input_shape=(4, 4))
+        ...                              image_shape=(4, 4))
         >>> images = vae.sample(3, seed=1)
         >>> images.shape, bool((images == vae.sample(3, seed=1)).all())
         ((3, 4, 4), True)
@@ -317,6 +317,6 @@ class VariationalAutoencoder(keras.Model):
     def get_config(self):
         return {**super().get_config(), "coding_size": self.coding_size,
                 "hidden_sizes": list(self.hidden_sizes),
-                "input_shape": list(self.image_shape),
+                "image_shape": list(self.image_shape),
                 "activation": self.activation_name,
                 "latent_weight": self.latent_weight, "seed": self.seed}

@@ -141,16 +141,21 @@ def shown_sources(md_path):
     return shown
 
 
+#: The book's column, in characters: code shown on a page must fit it (CONTRIBUTING.md).
+PAGE_COLUMNS = 84
+
+
 @chapter
-def test_shown_source_has_no_traceback(md_path):
-    """A doctest's traceback in shown code would read as a failed cell (the book test refuses it)."""
-    import inspect
+def test_shown_source_fits_the_page(md_path):
+    """What show_source puts on the page: code without docstrings, within the column."""
+    from genlib.source import show_source
 
     for expression, obj in shown_sources(md_path).items():
-        assert "Traceback (most recent call last)" not in inspect.getsource(obj), (
-            f"{md_path.name} shows {expression}, whose docstring has an error example: move the "
-            "example to a test, or describe the error in words"
-        )
+        code = show_source(obj).data
+        assert '"""' not in code and "Traceback (most recent call last)" not in code
+        long = [line for line in code.splitlines() if len(line) > PAGE_COLUMNS]
+        assert not long, (f"{md_path.name} shows {expression}, with lines longer than "
+                          f"{PAGE_COLUMNS} characters: {long}")
 
 
 @chapter

@@ -4,12 +4,12 @@ convolution the chapter teaches.
 Small models and random data only; the one training test runs 1 epoch on 32 images.
 """
 
-import genlib
 import keras
 import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
+import genlib
 from genlib.convolutional import ConvAutoencoder, RecurrentAutoencoder
 
 RECURRENT_VARIANTS = [("lstm", True), ("lstm", False), ("gru", True), ("gru", False)]
@@ -43,12 +43,12 @@ def round_trip(model, tmp_path, x):
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 def test_conv_autoencoder_save_and_load_round_trip(tmp_path):
     genlib.set_random_seed(0)
-    model = ConvAutoencoder(coding_size=12, input_shape=(12, 28), filters=(4, 8, 6), activation="relu")
+    model = ConvAutoencoder(coding_size=12, image_shape=(12, 28), filters=(4, 8, 6), activation="relu")
     loaded = round_trip(model, tmp_path, random_images(5, (12, 28)))
     assert loaded.coding_size == 12 and loaded.image_shape == (12, 28)
     assert loaded.filters == (4, 8, 6) and loaded.activation_name == "relu"
     config = loaded.get_config()
-    assert (config["coding_size"], config["input_shape"], config["filters"], config["activation"]) == (
+    assert (config["coding_size"], config["image_shape"], config["filters"], config["activation"]) == (
         12, [12, 28], [4, 8, 6], "relu")
 
 
@@ -56,7 +56,7 @@ def test_conv_autoencoder_save_and_load_round_trip(tmp_path):
 @pytest.mark.parametrize("cell, unroll", RECURRENT_VARIANTS)
 def test_recurrent_autoencoder_save_and_load_round_trip(tmp_path, cell, unroll):
     genlib.set_random_seed(0)
-    model = RecurrentAutoencoder(coding_size=6, input_shape=(10, 7), units=12, cell=cell, unroll=unroll)
+    model = RecurrentAutoencoder(coding_size=6, image_shape=(10, 7), units=12, cell=cell, unroll=unroll)
     loaded = round_trip(model, tmp_path, random_images(5, (10, 7)))
     assert (loaded.coding_size, loaded.image_shape, loaded.units) == (6, (10, 7), 12)
     assert (loaded.cell, loaded.unroll) == (cell, unroll)
@@ -92,7 +92,7 @@ CONV_SHAPES = [((28, 28), (16, 32, 64)), ((32, 32), (16, 32, 64)), ((16, 20), (8
 
 @pytest.mark.parametrize("shape, filters", CONV_SHAPES, ids=str)
 def test_conv_output_shape_equals_input_shape(shape, filters):
-    model = ConvAutoencoder(coding_size=8, input_shape=shape, filters=filters)
+    model = ConvAutoencoder(coding_size=8, image_shape=shape, filters=filters)
     for batch in (1, 5, 32):
         x = random_images(batch, shape)
         assert outputs(model, x).shape == x.shape
@@ -104,7 +104,7 @@ def test_conv_output_shape_equals_input_shape(shape, filters):
 
 @pytest.mark.parametrize("shape, filters", CONV_SHAPES, ids=str)
 def test_conv_decoder_mirrors_the_encoder(shape, filters):
-    model = ConvAutoencoder(coding_size=8, input_shape=shape, filters=filters)
+    model = ConvAutoencoder(coding_size=8, image_shape=shape, filters=filters)
     convs = [layer for layer in model.encoder.layers if isinstance(layer, keras.layers.Conv2D)]
     pools = [layer for layer in model.encoder.layers if isinstance(layer, keras.layers.MaxPool2D)]
     transposed = [layer for layer in model.decoder.layers
@@ -141,7 +141,7 @@ def test_conv_autoencoder_for_28x28_uses_valid_padding_first_then_same():
 @pytest.mark.parametrize("shape", [(28, 28), (10, 7)], ids=str)
 @pytest.mark.parametrize("cell, unroll", [("lstm", True), ("gru", False)])
 def test_recurrent_output_shape_equals_input_shape(shape, cell, unroll):
-    model = RecurrentAutoencoder(coding_size=8, input_shape=shape, units=16, cell=cell, unroll=unroll)
+    model = RecurrentAutoencoder(coding_size=8, image_shape=shape, units=16, cell=cell, unroll=unroll)
     for batch in (1, 5, 32):
         x = random_images(batch, shape)
         assert outputs(model, x).shape == x.shape
@@ -170,7 +170,7 @@ def test_conv_autoencoder_rejects_images_of_the_wrong_shape(conv_model, shape):
 
 
 def test_recurrent_autoencoder_rejects_images_with_extra_axes():
-    model = RecurrentAutoencoder(coding_size=4, input_shape=(6, 5), units=8)
+    model = RecurrentAutoencoder(coding_size=4, image_shape=(6, 5), units=8)
     for shape in [(3, 6, 5, 3), (3, 30)]:
         x = np.zeros(shape, "float32")
         with pytest.raises(ValueError, match=r"reconstructs images of shape \(6, 5\)"):
@@ -182,22 +182,22 @@ def test_recurrent_autoencoder_rejects_images_with_extra_axes():
 @pytest.mark.parametrize("shape", [(3, 6, 4), (3, 7, 5), (3, 3, 5)], ids=str)
 @pytest.mark.parametrize("call", ["call", "predict"])
 def test_recurrent_autoencoder_rejects_images_of_the_wrong_size(shape, call):
-    model = RecurrentAutoencoder(coding_size=4, input_shape=(6, 5), units=8, unroll=False)
+    model = RecurrentAutoencoder(coding_size=4, image_shape=(6, 5), units=8, unroll=False)
     x = np.zeros(shape, "float32")
     with pytest.raises(ValueError, match=r"6, 5"):
         model(x) if call == "call" else model.predict(x, verbose=0)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(input_shape=(28, 27)), r"input_shape \(28, 27\) cannot be reconstructed exactly"),
-    (dict(input_shape=(16, 20)), "cannot be reconstructed exactly"),  # fine with 2 poolings only
-    (dict(coding_size=4, input_shape=(4, 4)), "too small for 3 poolings"),
-    (dict(coding_size=4, input_shape=(7, 7), filters=(4, 4, 4)), "too small for 3 poolings"),
-    (dict(input_shape=(0, 28)), "input_shape (must|is)|each entry of input_shape"),
-    (dict(input_shape=(28,)), "input_shape (must|is)|each entry of input_shape"),
-    (dict(input_shape=(28, 28, 1)), "input_shape (must|is)|each entry of input_shape"),
-    (dict(input_shape=(28.0, 28)), "input_shape (must|is)|each entry of input_shape"),
-    (dict(input_shape=None), "input_shape (must|is)|each entry of input_shape"),
+    (dict(image_shape=(28, 27)), r"image_shape \(28, 27\) cannot be reconstructed exactly"),
+    (dict(image_shape=(16, 20)), "cannot be reconstructed exactly"),  # fine with 2 poolings only
+    (dict(coding_size=4, image_shape=(4, 4)), "too small for 3 poolings"),
+    (dict(coding_size=4, image_shape=(7, 7), filters=(4, 4, 4)), "too small for 3 poolings"),
+    (dict(image_shape=(0, 28)), "image_shape (must|is)|each entry of image_shape"),
+    (dict(image_shape=(28,)), "image_shape (must|is)|each entry of image_shape"),
+    (dict(image_shape=(28, 28, 1)), "image_shape (must|is)|each entry of image_shape"),
+    (dict(image_shape=(28.0, 28)), "image_shape (must|is)|each entry of image_shape"),
+    (dict(image_shape=None), "image_shape (must|is)|each entry of image_shape"),
     (dict(coding_size=0), "coding_size must be an integer >= 1"),
     (dict(coding_size=-3), "coding_size must be an integer >= 1"),
     (dict(coding_size=2.5), "coding_size must be an integer >= 1"),
@@ -205,7 +205,7 @@ def test_recurrent_autoencoder_rejects_images_of_the_wrong_size(shape, call):
     (dict(coding_size=True), "coding_size must be an integer >= 1"),
     (dict(coding_size=784), "coding_size=784 is not smaller than the 784 input values"),
     (dict(coding_size=1000), "not smaller than the 784 input values"),
-    (dict(coding_size=20, input_shape=(4, 4), filters=(4,)), "not smaller than the 16 input values"),
+    (dict(coding_size=20, image_shape=(4, 4), filters=(4,)), "not smaller than the 16 input values"),
     (dict(filters=()), "filters is empty"),
     (dict(filters=[]), "filters is empty"),
     (dict(filters=(16, 0)), "each entry of filters must be an integer >= 1"),
@@ -224,9 +224,9 @@ def test_conv_autoencoder_rejects_bad_arguments(kwargs, message):
     (dict(coding_size=0), "coding_size must be an integer >= 1"),
     (dict(coding_size=2.5), "coding_size must be an integer >= 1"),
     (dict(coding_size=784), "coding_size=784 is not smaller than the 784 input values"),
-    (dict(coding_size=35, input_shape=(5, 7)), "not smaller than the 35 input values"),
-    (dict(input_shape=(28,)), "input_shape (must|is)|each entry of input_shape"),
-    (dict(input_shape=(28, -1)), "input_shape (must|is)|each entry of input_shape"),
+    (dict(coding_size=35, image_shape=(5, 7)), "not smaller than the 35 input values"),
+    (dict(image_shape=(28,)), "image_shape (must|is)|each entry of image_shape"),
+    (dict(image_shape=(28, -1)), "image_shape (must|is)|each entry of image_shape"),
 ])
 def test_recurrent_autoencoder_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -234,10 +234,10 @@ def test_recurrent_autoencoder_rejects_bad_arguments(kwargs, message):
 
 
 def test_integer_like_arguments_are_accepted():
-    model = ConvAutoencoder(coding_size=np.int64(8), input_shape=[np.int32(16), 16], filters=[4, 8])
+    model = ConvAutoencoder(coding_size=np.int64(8), image_shape=[np.int32(16), 16], filters=[4, 8])
     assert model.coding_size == 8 and type(model.coding_size) is int
     assert model.image_shape == (16, 16) and model.filters == (4, 8)
-    assert RecurrentAutoencoder(coding_size=np.int64(3), input_shape=(4, 4), units=np.int16(5)).units == 5
+    assert RecurrentAutoencoder(coding_size=np.int64(3), image_shape=(4, 4), units=np.int16(5)).units == 5
 
 
 # --- The transposed convolution, three ways ---------------------------------------------------

@@ -4,12 +4,12 @@ strengths, saving and loading, the noise sweep and the restoration figure.
 Small models and random data only: the whole file runs in seconds.
 """
 
-import genlib
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 
+import genlib
 from genlib.denoising import (
     NOISE_KINDS,
     DenoisingAutoencoder,

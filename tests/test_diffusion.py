@@ -6,7 +6,6 @@ Small networks, small images and synthetic data only: the whole file runs in sec
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from genlib.diffusion import (
     DiffusionModel,

@@ -16,8 +16,8 @@ Dense = keras.layers.Dense
 # --- Exercise 2.1: tie the weights yourself -------------------------------------------------
 
 
-def make_encoder(units=(300, 150), activation="selu", input_shape=(28, 28)):
-    return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+def make_encoder(units=(300, 150), activation="selu", image_shape=(28, 28)):
+    return keras.Sequential([keras.Input(image_shape), keras.layers.Flatten(),
                              *[Dense(n, activation=activation) for n in units]])
 
 
@@ -71,8 +71,8 @@ def test_flat_model_and_other_sizes_pass():
     flat = keras.Sequential([keras.Input((28, 28)), *encoder.layers,
                              *tied_decoder(encoder).layers])
     assert check_tied_autoencoder(flat).passed
-    three = StackedAutoencoder((64, 32, 8), input_shape=(6, 6), tied=True)
-    assert check_tied_autoencoder(three, coding_sizes=(64, 32, 8), input_shape=(6, 6)).passed
+    three = StackedAutoencoder((64, 32, 8), image_shape=(6, 6), tied=True)
+    assert check_tied_autoencoder(three, coding_sizes=(64, 32, 8), image_shape=(6, 6)).passed
 
 
 def test_untied_decoder_is_told_to_use_dense_transpose():
@@ -97,13 +97,13 @@ def test_decoder_tied_in_the_wrong_order():
          "decoder layer N-L+1 must reuse encoder layer L",
          "the first decoder layer reuses the coding layer")
     # With equal sizes the wrong order even runs: the checker still sees it.
-    encoder = make_encoder((16, 16), input_shape=(16,))
+    encoder = make_encoder((16, 16), image_shape=(16,))
     decoder = keras.Sequential([keras.Input((16,)),
                                 DenseTranspose(encoder.layers[1], activation="selu"),
                                 DenseTranspose(encoder.layers[2], activation="sigmoid"),
                                 keras.layers.Reshape((16,))])
     says(keras.Sequential([encoder, decoder]), "decoder layer 1 is tied to encoder layer 1",
-         "must be tied to encoder layer 2", coding_sizes=(16, 16), input_shape=(16,))
+         "must be tied to encoder layer 2", coding_sizes=(16, 16), image_shape=(16,))
 
 
 def test_tied_to_a_layer_outside_the_encoder():
@@ -250,5 +250,5 @@ def test_count_other_answers():
 @pytest.mark.parametrize("coding_sizes", [(100, 30), (300, 150), (64,), (500, 200, 50)])
 @pytest.mark.parametrize("tied", [True, False])
 def test_reference_formula_matches_the_real_model(coding_sizes, tied):
-    real = StackedAutoencoder(coding_sizes, input_shape=(784,), tied=tied).count_params()
+    real = StackedAutoencoder(coding_sizes, image_shape=(784,), tied=tied).count_params()
     assert count_parameters(coding_sizes, tied) == real

@@ -3,13 +3,12 @@
 import math
 import re
 
-import genlib
 import keras
 import numpy as np
 import pytest
 
-from genlib.exercises import Feedback
-from genlib.exercises import ch03
+import genlib
+from genlib.exercises import Feedback, ch03
 from genlib.exercises.ch03 import check_transposed_output_size
 from tests.feedback_helpers import assert_not_yet
 

@@ -2,11 +2,11 @@
 
 import random
 
-import genlib
 import keras
 import numpy as np
 import pytest
 
+import genlib
 from genlib.exercises import Feedback
 from genlib.exercises.ch04 import check_salt_and_pepper
 from tests.feedback_helpers import assert_not_yet

@@ -2,13 +2,12 @@
 
 import math
 
-import genlib
 import keras
 import numpy as np
 import pytest
 
-from genlib.exercises import Feedback
-from genlib.exercises import ch05
+import genlib
+from genlib.exercises import Feedback, ch05
 from genlib.exercises.ch05 import check_kl_sparsity
 from genlib.sparse import KLSparsityRegularizer
 from tests.feedback_helpers import assert_not_yet

@@ -2,12 +2,12 @@
 
 import warnings
 
-import genlib
 import keras
 import matplotlib
 import numpy as np
 import pytest
 
+import genlib
 from genlib import gan as G
 
 
@@ -27,7 +27,7 @@ def real_batch(n=32, seed=0):
 
 def small_dense_gan(**kwargs):
     genlib.set_random_seed(0)
-    return G.GAN(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)),
+    return G.GAN(G.build_dense_generator(8, hidden_sizes=(16,)), G.build_dense_discriminator((16,)),
                  seed=0, **kwargs)
 
 
@@ -172,7 +172,7 @@ def test_discriminator_fakes_hook_is_used():
             return keras.ops.zeros_like(fake_images)
 
     genlib.set_random_seed(0)
-    model = compiled(OnlyZeros(G.build_dense_generator(8, hidden=(16,)),
+    model = compiled(OnlyZeros(G.build_dense_generator(8, hidden_sizes=(16,)),
                                G.build_dense_discriminator((16,))))
     model.discriminator_step(real_batch())
     assert OnlyZeros.calls == 1
@@ -214,7 +214,7 @@ def test_generator_survives_keras_save_and_load(tmp_path):
 
 def test_whole_gan_survives_keras_save_and_load(tmp_path):
     genlib.set_random_seed(0)
-    model = G.GAN(G.build_dense_generator(8, hidden=(16,)),
+    model = G.GAN(G.build_dense_generator(8, hidden_sizes=(16,)),
                   G.build_dense_discriminator((16,), minibatch_stddev=True),
                   label_smoothing=0.1, instance_noise=0.05, seed=3)
     path = tmp_path / "gan.keras"
@@ -349,7 +349,7 @@ def test_a_subclass_can_train_on_labelled_batches():
             return super().train_step(images)
 
     genlib.set_random_seed(0)
-    model = Counting(G.build_dense_generator(8, hidden=(16,)), G.build_dense_discriminator((16,)))
+    model = Counting(G.build_dense_generator(8, hidden_sizes=(16,)), G.build_dense_discriminator((16,)))
     result = G.fit_gan(model, real_batch(64), labels=np.arange(64) % 10, epochs=1,
                        steps_per_epoch=2, batch_size=32)
     assert len(result.history.history["d_loss"]) == 1 and Counting.seen[0] == (32,)

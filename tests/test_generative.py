@@ -15,7 +15,7 @@ def small_models():
     genlib.set_random_seed(0)
     return {
         "VAE": VariationalAutoencoder(coding_size=2, hidden_sizes=(8,)),
-        "GAN": GAN(build_dense_generator(4, hidden=(8,)), build_dense_discriminator((8,))),
+        "GAN": GAN(build_dense_generator(4, hidden_sizes=(8,)), build_dense_discriminator((8,))),
         "DDPM": DiffusionModel(build_noise_predictor(filters=(4, 8)), cosine_schedule(10)),
     }
 
@@ -79,4 +79,4 @@ def test_frechet_reference_matches_the_distance_of_two_sets():
 
 def test_the_gan_seed_is_checked():
     with pytest.raises(ValueError, match="seed must be None or a non-negative integer"):
-        GAN(build_dense_generator(4, hidden=(8,)), build_dense_discriminator((8,)), seed="1")
+        GAN(build_dense_generator(4, hidden_sizes=(8,)), build_dense_discriminator((8,)), seed="1")

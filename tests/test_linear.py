@@ -1,11 +1,16 @@
-import genlib
 import keras
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from genlib.linear import (build_linear_autoencoder, compare_with_pca, explained_variance,
-                           make_3d_dataset, principal_angles)
+import genlib
+from genlib.linear import (
+    build_linear_autoencoder,
+    compare_with_pca,
+    explained_variance,
+    make_3d_dataset,
+    principal_angles,
+)
 
 
 def test_principal_angles_known_cases():
@@ -80,7 +85,7 @@ def test_trained_linear_autoencoder_finds_pcas_plane():
     """The chapter's central claim, on the chapter's recipe: full-batch Adam."""
     genlib.set_random_seed(0)
     x = make_3d_dataset(seed=0)
-    encoder, decoder, autoencoder = build_linear_autoencoder(3, 2)
+    encoder, decoder, autoencoder = build_linear_autoencoder(3, coding_size=2)
     autoencoder.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
     autoencoder.fit(x, x, epochs=300, batch_size=len(x), verbose=0)
     result = compare_with_pca(x, autoencoder.predict(x, verbose=0), decoder.layers[-1].kernel.numpy())
@@ -90,5 +95,5 @@ def test_trained_linear_autoencoder_finds_pcas_plane():
 
 
 def test_builder_validates_sizes():
-    with pytest.raises(ValueError, match="n_codings must be an integer >= 1"):
-        build_linear_autoencoder(3, 0)
+    with pytest.raises(ValueError, match="coding_size must be an integer >= 1"):
+        build_linear_autoencoder(3, coding_size=0)

@@ -17,14 +17,13 @@ from docutils import nodes
 from docutils.core import publish_doctree
 
 from tools import notebooks
+from tools.colab import colab_url, repository_info
 from tools.notebooks import (
     Project,
     chapter_to_notebook,
     check,
-    colab_url,
     is_solution,
     notebook_text,
-    repository_info,
     solution_lines_kept,
     student_version,
     sync,
@@ -114,7 +113,8 @@ def test_badge_then_install_cell(notebook):
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first_code is install
     assert 'find_spec("genlib") is None' in install.source
-    assert f"genlib @ git+{url}@{branch}" in install.source
+    assert f'repository = "{url}"' in install.source
+    assert f'requirement = f"genlib @ git+{{repository}}@{branch}"' in install.source
     assert not re.search(r"^\s*[%!]", install.source, re.MULTILINE), "no IPython magics or shell escapes"
     compile(install.source, "install cell", "exec")
 

@@ -18,7 +18,7 @@ TARGET = next(iter(benchmark.TARGETS))
 
 
 def test_doctests():
-    result = doctest.testmod(results_page)
+    result = doctest.testmod(results_page, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
 
 

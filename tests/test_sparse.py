@@ -6,12 +6,12 @@ Small models and random data only: the whole file runs in seconds.
 
 import math
 
-import genlib
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import genlib
 from genlib.compat import keras_divides_activity_losses
 from genlib.sparse import (
     CLIP_EPSILON,
@@ -130,7 +130,7 @@ def test_per_image_penalty_checks_its_weights(weights, name):
 
 
 def test_per_image_penalty_survives_a_keras_file(tmp_path):
-    model = build_sparse_autoencoder(PerImageL1L2(l1=2e-4), coding_size=8, hidden_size=4)
+    model = build_sparse_autoencoder(PerImageL1L2(l1=2e-4), coding_size=8, hidden_sizes=(4,))
     model.save(tmp_path / "l1.keras")
     loaded = keras.models.load_model(tmp_path / "l1.keras")
     regularizer = loaded.get_layer("encoder").get_layer("codings").activity_regularizer
@@ -252,8 +252,8 @@ def test_config_round_trip_and_keras_serialization():
 
 def test_a_model_using_it_survives_keras_save_and_safe_load(tmp_path):
     genlib.set_random_seed(1)
-    model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 5e-3), coding_size=12, hidden_size=8,
-                                     input_shape=(4, 4))
+    model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 5e-3), coding_size=12, hidden_sizes=(8,),
+                                     image_shape=(4, 4))
     model.compile(loss="mse", optimizer="nadam")
     x = np.random.default_rng(1).random((32, 4, 4)).astype("float32")
     model.fit(x, x, epochs=1, batch_size=16, verbose=0)
@@ -355,8 +355,8 @@ def test_builder_makes_the_784_100_300_sigmoid_autoencoder():
 @pytest.mark.parametrize("kwargs, message", [
     ({"activity_regularizer": "l3"}, "activity_regularizer must be a Keras regularizer"),
     ({"coding_size": 0}, "coding_size"),
-    ({"hidden_size": 2.5}, "hidden_size"),
-    ({"input_shape": (28, -1)}, "input dimension"),
+    ({"hidden_sizes": (2.5,)}, "hidden_sizes"),
+    ({"image_shape": (28, -1)}, "image_shape"),
 ])
 def test_builder_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -366,8 +366,8 @@ def test_builder_rejects_bad_arguments(kwargs, message):
 def test_evaluation_splits_the_loss_into_mse_and_regularization():
     genlib.set_random_seed(3)
     x = np.random.default_rng(3).random((56, 4, 4)).astype("float32")
-    model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 0.05), coding_size=10, hidden_size=6,
-                                     input_shape=(4, 4))
+    model = build_sparse_autoencoder(KLSparsityRegularizer(0.1, 0.05), coding_size=10, hidden_sizes=(6,),
+                                     image_shape=(4, 4))
     fit_autoencoder(model, x, x, epochs=1, batch_size=16)
     evaluation = evaluate_sparsity(model, x, batch_size=16)  # 3 batches of 16, one of 8
     assert isinstance(evaluation, SparsityEvaluation)
@@ -387,7 +387,7 @@ def test_evaluation_splits_the_loss_into_mse_and_regularization():
 
 
 def test_evaluation_of_a_model_without_penalty_has_loss_equal_to_mse():
-    model = build_sparse_autoencoder(coding_size=5, hidden_size=3, input_shape=(3, 3))
+    model = build_sparse_autoencoder(coding_size=5, hidden_sizes=(3,), image_shape=(3, 3))
     x = np.random.default_rng(4).random((10, 3, 3)).astype("float32")
     evaluation = evaluate_sparsity(model, x, batch_size=4)
     assert evaluation.regularization == 0.0 and evaluation.loss == evaluation.mse > 0
@@ -399,5 +399,5 @@ def test_evaluation_needs_an_encoder_and_a_decoder():
     with pytest.raises(ValueError, match=r"Sequential\(\[encoder, decoder\]\)"):
         evaluate_sparsity(flat, x)
     with pytest.raises(ValueError, match="non-empty batch of images"):
-        evaluate_sparsity(build_sparse_autoencoder(coding_size=4, hidden_size=3, input_shape=(2, 2)),
+        evaluate_sparsity(build_sparse_autoencoder(coding_size=4, hidden_sizes=(3,), image_shape=(2, 2)),
                           np.zeros((0, 2, 2)))

@@ -6,13 +6,13 @@ Small models and random data only: the whole file runs in seconds.
 
 import math
 
-import genlib
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.offsetbox import AnnotationBbox
 
+import genlib
 from genlib.layers import DenseTranspose
 from genlib.plots import plot_latent_map
 from genlib.pretraining import SETTINGS, pretraining_experiment, summarize
@@ -67,7 +67,7 @@ def test_parameter_counts_count_tied_kernels_once():
     assert untied.count_params() - tied.count_params() == 784 * 100 + 100 * 30
     for sizes in [(64,), (32, 16, 8)]:
         for is_tied in (True, False):
-            model = StackedAutoencoder(sizes, input_shape=(6, 6), tied=is_tied)
+            model = StackedAutoencoder(sizes, image_shape=(6, 6), tied=is_tied)
             assert model.count_params() == expected_params(sizes, 36, tied=is_tied)
     # Each variable once among the model's weights.
     assert len({id(w) for w in tied.weights}) == len(tied.weights) == 2 + 2 + 2
@@ -75,7 +75,7 @@ def test_parameter_counts_count_tied_kernels_once():
 
 def test_training_the_tied_model_updates_the_one_kernel():
     genlib.set_random_seed(0)
-    model = StackedAutoencoder((8, 4), input_shape=(4, 4), tied=True)
+    model = StackedAutoencoder((8, 4), image_shape=(4, 4), tied=True)
     encoder_dense = model.encoder.layers[1:]
     before = [layer.kernel.numpy().copy() for layer in encoder_dense]
     model.compile(loss="mse", optimizer=keras.optimizers.SGD(0.5))
@@ -156,7 +156,7 @@ def test_output_shape_equals_input_shape(tied):
         x = random_images(batch)
         assert tuple(model(x).shape) == x.shape
         assert model.predict(x, verbose=0).shape == x.shape
-    flat = StackedAutoencoder((16, 4), input_shape=(20,), tied=tied)
+    flat = StackedAutoencoder((16, 4), image_shape=(20,), tied=tied)
     assert tuple(flat(np.zeros((7, 20), "float32")).shape) == (7, 20)
 
 

@@ -5,13 +5,13 @@ Small models and synthetic data only: the whole file runs in seconds.
 
 import math
 
-import genlib
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import integrate, stats
 
+import genlib
 from genlib.vae import (
     Sampling,
     VariationalAutoencoder,
@@ -31,7 +31,7 @@ def random_images(n, shape=(8, 8), seed=0):
 
 def small_vae(**kwargs):
     return VariationalAutoencoder(**{"coding_size": 3, "hidden_sizes": (16,),
-                                     "input_shape": (8, 8), **kwargs})
+                                     "image_shape": (8, 8), **kwargs})
 
 
 # --- The latent loss is the KL divergence from N(0, I) ------------------------------------------
@@ -53,7 +53,7 @@ def test_latent_loss_is_the_closed_form_kl_divergence():
 def test_latent_loss_matches_numerical_integration_in_one_dimension():
     for mu, sigma in [(0.0, 1.0), (1.5, 0.5), (-2.0, 2.5)]:
         q, p = stats.norm(mu, sigma), stats.norm(0.0, 1.0)
-        kl, _ = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)),
+        kl, _ = integrate.quad(lambda z, q=q, p=p: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)),
                                mu - 12 * sigma, mu + 12 * sigma)
         got = float(latent_loss(np.array([[mu]]), np.array([[np.log(sigma**2)]])))
         assert got == pytest.approx(kl, rel=1e-5, abs=1e-7)
@@ -189,10 +189,10 @@ def test_classic_architecture_and_parameter_count():
 
 
 def test_builders():
-    encoder = build_encoder(coding_size=2, hidden_sizes=(16, 8), input_shape=(8, 8))
+    encoder = build_encoder(coding_size=2, hidden_sizes=(16, 8), image_shape=(8, 8))
     mean, log_var = encoder(random_images(5))
     assert mean.shape == log_var.shape == (5, 2)
-    decoder = build_decoder(coding_size=2, hidden_sizes=(8, 16), output_shape=(8, 8))
+    decoder = build_decoder(coding_size=2, hidden_sizes=(8, 16), image_shape=(8, 8))
     images = numpy(decoder(np.zeros((5, 2), "float32")))
     assert images.shape == (5, 8, 8) and images.min() >= 0 and images.max() <= 1
 
@@ -267,7 +267,7 @@ def test_save_and_load_in_safe_mode(tmp_path):
     ({"coding_size": 0}, "coding_size must be an integer >= 1"),
     ({"coding_size": 2.5}, "coding_size must be an integer >= 1"),
     ({"hidden_sizes": (16, -4)}, "each entry of hidden_sizes must be an integer >= 1"),
-    ({"input_shape": (8, 0)}, "each entry of input_shape must be an integer >= 1"),
+    ({"image_shape": (8, 0)}, "each entry of image_shape must be an integer >= 1"),
     ({"seed": -3}, "seed must be None or a non-negative integer"),
 ])
 def test_bad_arguments_get_clear_errors(kwargs, phrase):

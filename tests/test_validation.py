@@ -27,7 +27,7 @@ X = np.zeros((64, 28, 28), "float32")
 
 
 def small_gan():
-    return G.GAN(G.build_dense_generator(4, hidden=(8,)), G.build_dense_discriminator((8,)))
+    return G.GAN(G.build_dense_generator(4, hidden_sizes=(8,)), G.build_dense_discriminator((8,)))
 
 
 def small_diffusion():
@@ -67,8 +67,8 @@ CASES = {
     "linear_schedule range": (lambda: F.linear_schedule(10, beta_end=2.0), ValueError, "beta_end"),
     "cosine_schedule type": (lambda: F.cosine_schedule(10, offset="0.008"), ValueError, "offset"),
     "cosine_schedule range": (lambda: F.cosine_schedule(10, max_beta=1.0), ValueError, "max_beta"),
-    "build_dense_generator type": (lambda: G.build_dense_generator("30"), ValueError, "codings_size"),
-    "build_dense_generator range": (lambda: G.build_dense_generator(hidden=(0,)), ValueError, "hidden"),
+    "build_dense_generator type": (lambda: G.build_dense_generator("30"), ValueError, "coding_size"),
+    "build_dense_generator range": (lambda: G.build_dense_generator(hidden_sizes=(0,)), ValueError, "hidden_sizes"),
     "build_dense_discriminator type": (lambda: G.build_dense_discriminator(dropout="0.1"), ValueError, "dropout"),
     "build_dense_discriminator range": (lambda: G.build_dense_discriminator(dropout=1.0), ValueError, "dropout"),
     "build_dcgan_generator type": (lambda: G.build_dcgan_generator(kernel_size="5"), ValueError, "kernel_size"),
@@ -79,8 +79,8 @@ CASES = {
     "build_noise_predictor range": (lambda: F.build_noise_predictor(filters=(4, 8, 8, 8)), ValueError, "filters"),
     "SinusoidalEmbedding type": (lambda: F.SinusoidalEmbedding(dim="32"), ValueError, "dim"),
     "SinusoidalEmbedding range": (lambda: F.SinusoidalEmbedding(dim=3), ValueError, "dim"),
-    "build_linear_autoencoder type": (lambda: L.build_linear_autoencoder("3", 2), ValueError, "n_inputs"),
-    "build_linear_autoencoder range": (lambda: L.build_linear_autoencoder(3, 0), ValueError, "n_codings"),
+    "build_linear_autoencoder type": (lambda: L.build_linear_autoencoder("3", coding_size=2), ValueError, "n_inputs"),
+    "build_linear_autoencoder range": (lambda: L.build_linear_autoencoder(3, coding_size=0), ValueError, "coding_size"),
     "build_sparse_autoencoder type": (lambda: SP.build_sparse_autoencoder("l1"), ValueError, "activity_regularizer"),
     "build_sparse_autoencoder range": (lambda: SP.build_sparse_autoencoder(coding_size=0), ValueError, "coding_size"),
     "KLSparsityRegularizer type": (lambda: SP.KLSparsityRegularizer(target="0.1"), ValueError, "target"),

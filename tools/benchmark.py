@@ -173,7 +173,9 @@ def record_run(key: str, wall: float, cpu: float, budget: float, info: dict) -> 
     """Write a whole run's times (``book`` or ``ci``) into ``benchmarks/results-full.json``."""
     output = ROOT / "benchmarks" / "results-full.json"
     output.parent.mkdir(exist_ok=True)
-    recorded = json.loads(output.read_text()) if output.exists() else {"mode": "full", "chapters": {}}
+    recorded = (
+        json.loads(output.read_text()) if output.exists() else {"mode": "full", "chapters": {}}
+    )
     recorded[key] = {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
                      "cores_busy": round(cpu / wall, 2), "budget_seconds": budget,
                      "within_budget": wall <= budget, "machine": info}
@@ -216,9 +218,11 @@ def main(argv=None) -> int:
         wall, cpu = run_ci()
         output = record_run("ci", wall, cpu, CI_BUDGET, info)
         verdict = "within" if wall <= CI_BUDGET else "OVER"
-        print(f"CI (.ci/run on a fresh clone): {wall:.0f} s, {verdict} the budget of {CI_BUDGET} s; "
-              f"{cpu:.0f} s of CPU time, {cpu / wall:.2f} cores busy; wrote "
-              f"{output.relative_to(ROOT)}")
+        print(
+            f"CI (.ci/run on a fresh clone): {wall:.0f} s, {verdict} the budget of {CI_BUDGET} s; "
+            f"{cpu:.0f} s of CPU time, {cpu / wall:.2f} cores busy; wrote "
+            f"{output.relative_to(ROOT)}"
+        )
         return 0 if wall <= CI_BUDGET else 1
 
     chapters = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
@@ -240,14 +244,18 @@ def main(argv=None) -> int:
             results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget,
                                 "within_budget": ok, "results": metrics}
             budget_text = f"budget {budget} s" if budget else "no budget"
-            print(f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})")
+            print(
+                f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})"
+            )
             for metric, value in metrics.items():
                 target = TARGETS.get(metric) if mode == "full" else None
                 verdict = ""
                 if target:
                     met = value <= target[0]
                     over |= not met
-                    verdict = f"  (target <= {target[0]}: {'met' if met else 'MISSED'}; {target[1]})"
+                    verdict = (
+                        f"  (target <= {target[0]}: {'met' if met else 'MISSED'}; {target[1]})"
+                    )
                 print(f"{'':8}{metric:38} {value:.6g}{verdict}")
         if args.no_record:
             continue

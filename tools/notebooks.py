@@ -43,10 +43,18 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run as a script: `from tools import colab` needs the root
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tools.colab import (  # noqa: E402
+    COLAB_BADGE_IMAGE,
+    badge_markdown,
+    colab_url_for,
+    repository_info,
+)
 
 SOLUTION_TAG = "solution"
 ANSWER_TAG = "exercise-answer"
-COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 STUDENT_NOTE = "Student version: the worked solutions are removed; your instructor has them."
 SOLUTION_HEADING = "#### Solution to Exercise {number}"
 
@@ -108,55 +116,23 @@ BLOCK_START = re.compile(r"^\s*([-*+]\s|[>|#<]|\d+[.)]\s|\$\$|`{3}|~{3})")
 # Repository and Colab
 
 
-def repository_info(root: Path | str = REPO_ROOT) -> tuple[str, str]:
-    """Return ``(url, branch)`` of the course repository, read from ``_config.yml``.
-
-    ``repository.url`` is required; ``repository.branch`` defaults to ``main``.
-    """
-    config_path = Path(root) / "_config.yml"
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    repository = config.get("repository") or {}
-    url = repository.get("url")
-    if not url:
-        raise ValueError(f"{config_path}: repository.url is not set")
-    url = str(url).rstrip("/").removesuffix(".git")
-    return url, str(repository.get("branch") or "main")
-
-
-def colab_url_for(repository_url: str, branch: str, name: str) -> str:
-    """Colab address of ``notebooks/NAME.ipynb`` in a GitHub repository on ``branch``."""
-    prefix = "https://github.com/"
-    if not repository_url.startswith(prefix):
-        raise ValueError(f"Colab opens notebooks from GitHub only, not from {repository_url}")
-    owner_repo = repository_url.removeprefix(prefix).rstrip("/").removesuffix(".git")
-    return (
-        f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/notebooks/{name}.ipynb"
-    )
-
-
-def colab_url(name: str, root: Path | str = REPO_ROOT) -> str:
-    """Colab address of the notebook of chapter ``name`` (``chapters/NAME.md``)."""
-    return colab_url_for(*repository_info(root), name)
-
-
-def badge_markdown(url: str) -> str:
-    """The Markdown of an "Open in Colab" badge linking to ``url``."""
-    return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({url})"
-
-
 def install_source(url: str, branch: str) -> str:
     """Source of the first code cell: install genlib from the repository when it is missing.
 
     Plain Python rather than ``%pip`` so that the cell also runs under nbval and in any kernel;
     ``invalidate_caches`` lets the following ``import genlib`` see the freshly installed package.
     """
-    requirement = f"genlib @ git+{url}@{branch}"
     return (
-        "# In Colab (or any fresh environment) install genlib, the course's shared code, "
-        "if it is missing.\n"
-        "import importlib, importlib.util, subprocess, sys\n"
+        "# Install genlib, the course's shared code, when it is missing (e.g. in Colab).\n"
+        "import importlib.util\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
         'if importlib.util.find_spec("genlib") is None:\n'
-        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"])\n'
+        f'    repository = "{url}"\n'
+        f'    requirement = f"genlib @ git+{{repository}}@{branch}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet"]\n'
+        "    subprocess.check_call([*pip, requirement])\n"
         "    importlib.invalidate_caches()"
     )
 
@@ -361,7 +337,9 @@ def file_labels(path: Path) -> dict[str, str | None]:
     """Every label ``{ref}`` may name in one file: headings, and exercises as "Exercise C.K"."""
     try:
         labels = heading_labels(path)
-        labels.update({label: f"Exercise {number}" for label, number in exercise_numbers(path).items()})
+        labels.update(
+            {label: f"Exercise {number}" for label, number in exercise_numbers(path).items()}
+        )
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
     return labels
@@ -619,7 +597,9 @@ class ChapterConverter:
             keys = [key.strip() for key in content.split(",") if key.strip()]
             try:
                 citations = self.project.citations
-                return citations.parenthetical(keys) if name == "cite:p" else citations.textual(keys)
+                return (
+                    citations.parenthetical(keys) if name == "cite:p" else citations.textual(keys)
+                )
             except (ValueError, OSError) as error:
                 self.fail(str(error))
         if name == "math":
@@ -645,11 +625,17 @@ class ChapterConverter:
     def reference_title(self, label: str) -> str:
         """The title ``{ref}`label``` shows: the chapter's own labels first, then the book's."""
         try:
-            title = self.own_labels[label] if label in self.own_labels else self.project.labels[label]
+            title = (
+                self.own_labels[label] if label in self.own_labels else self.project.labels[label]
+            )
         except KeyError:
-            self.fail(f"`{{ref}}`{label}``: no `({label})=` before a heading, and no exercise labelled so")
+            self.fail(
+                f"`{{ref}}`{label}``: no `({label})=` before a heading, and no exercise labelled so"
+            )
         if title is None:
-            self.fail(f"`{{ref}}`{label}``: the label precedes no heading; write {{ref}}`text <{label}>`")
+            self.fail(
+                f"`{{ref}}`{label}``: the label precedes no heading; write {{ref}}`text <{label}>`"
+            )
         return self.inline(title)
 
     def document_title(self, target: str) -> str:
@@ -659,7 +645,9 @@ class ChapterConverter:
             path = path.with_suffix(".md")
         title = document_title(path) if path.is_file() else None
         if title is None:
-            self.fail(f"`{{doc}}`{target}``: {path} has no `# ` title; write {{doc}}`text <{target}>`")
+            self.fail(
+                f"`{{doc}}`{target}``: {path} has no `# ` title; write {{doc}}`text <{target}>`"
+            )
         return self.inline(title)
 
 
@@ -737,7 +725,9 @@ def student_version(notebook: NotebookNode) -> NotebookNode:
             cells.append(cell)
             previous_was_solution = False
             continue
-        heading = SOLUTION_HEADING_PATTERN.match(cell.source) if cell.cell_type == "markdown" else None
+        heading = (
+            SOLUTION_HEADING_PATTERN.match(cell.source) if cell.cell_type == "markdown" else None
+        )
         if heading or not previous_was_solution:
             what = f"Exercise {heading['number']}" if heading else "the exercise"
             cells.append(new_code_cell(f"# Your answer to {what}", metadata={"tags": [ANSWER_TAG]}))
@@ -837,7 +827,9 @@ def write_student_notebooks(output: Path | str, root: Path | str = REPO_ROOT) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="book root (default: this repository)")
+    parser.add_argument(
+        "--root", type=Path, default=REPO_ROOT, help="book root (default: this repository)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("sync", help="write notebooks/NAME.ipynb for every chapters/NAME.md")
     commands.add_parser("check", help="exit 1 when a notebook is missing, out of sync or orphaned")
@@ -854,7 +846,9 @@ def main(argv: list[str] | None = None) -> int:
             problems = check(args.root)
             if problems:
                 print("\n".join(problems), file=sys.stderr)
-                print("Run `make notebooks` to regenerate notebooks/ from chapters/.", file=sys.stderr)
+                print(
+                    "Run `make notebooks` to regenerate notebooks/ from chapters/.", file=sys.stderr
+                )
                 return 1
             print(_in_sync(len(Project(args.root).chapter_files())))
         else:

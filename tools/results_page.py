@@ -10,7 +10,8 @@ budgets, the classic reference values and the book's 45-minute budget are import
 >>> report.has_results
 False
 >>> print(report.summary())
-No results were recorded yet: run `make benchmark` (every chapter, both modes) and `python tools/benchmark.py --book` (the whole book), then build the book again.
+No results were recorded yet: run `make benchmark` (every chapter, both modes) and `python
+tools/benchmark.py --book` (the whole book), then build the book again.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ class Report:
 
     @classmethod
     def load(cls, folder: Path | str = ROOT / "benchmarks", root: Path | str = ROOT) -> Report:
-        """Read ``results-full.json`` and ``results-quick.json`` from ``folder`` (either may be missing).
+        """Read ``results-full.json`` and ``results-quick.json`` from ``folder`` (either may be
+        missing).
 
         >>> Report.load("/no/such/folder").runs
         {}
@@ -161,7 +163,11 @@ class Report:
         True
         """
         budget = BUDGETS.get(chapter, {}).get(mode)
-        return budget if budget is not None else self.recorded(mode).get(chapter, {}).get("budget_seconds")
+        return (
+            budget
+            if budget is not None
+            else self.recorded(mode).get(chapter, {}).get("budget_seconds")
+        )
 
     def results(self, chapter: str, mode: str) -> dict:
         """The metrics ``chapter`` recorded in ``mode`` (``genlib.record_result``)."""
@@ -193,8 +199,11 @@ class Report:
     def summary(self) -> str:
         """One sentence on where the numbers come from, or that there are none yet."""
         if not self.has_results:
-            return ("No results were recorded yet: run `make benchmark` (every chapter, both modes) "
-                    "and `python tools/benchmark.py --book` (the whole book), then build the book again.")
+            return (
+                "No results were recorded yet: run `make benchmark` (every chapter, both modes) "
+                "and `python tools/benchmark.py --book` (the whole book), then build the book "
+                "again."
+            )
         measured = {mode: len(self.recorded(mode)) for mode in MODES}
         parts = [f"{count} chapter{'' if count == 1 else 's'} in {mode} mode"
                  for mode, count in measured.items() if count]
@@ -236,7 +245,11 @@ class Report:
                 if seconds is None:
                     row.append(NOT_MEASURED)
                     continue
-                cell = f"{format_seconds(seconds)} ({format_seconds(budget)})" if budget else format_seconds(seconds)
+                cell = (
+                    f"{format_seconds(seconds)} ({format_seconds(budget)})"
+                    if budget
+                    else format_seconds(seconds)
+                )
                 if budget and seconds > budget:
                     cell += " " + OVER.format("over budget")
                 row.append(cell)
@@ -360,7 +373,9 @@ class Report:
             full, quick = self.results(chapter, "full"), self.results(chapter, "quick")
             baseline = full.get(BASELINE)
             table = []
-            for name in self._names(chapter, lambda n: n.endswith(FRECHET_SUFFIX) and n != BASELINE):
+            for name in self._names(
+                chapter, lambda n: n.endswith(FRECHET_SUFFIX) and n != BASELINE
+            ):
                 value = full.get(name)
                 ratio = f"{value / baseline:.1f}×" if value is not None and baseline else "–"
                 table.append([name.removesuffix(FRECHET_SUFFIX), format_value(value),

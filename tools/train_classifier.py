@@ -37,11 +37,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-import genlib  # noqa: E402  (first: it quiets TensorFlow)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import genlib  # noqa: E402  (first: it quiets TensorFlow)
 from genlib import frechet  # noqa: E402
 from genlib.data import SHA256  # noqa: E402
 

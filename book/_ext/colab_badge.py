@@ -4,7 +4,7 @@ Each page ``chapters/NAME`` gets a badge linking to ``notebooks/NAME.ipynb`` in 
 repository URL and branch come from ``_config.yml`` (``repository.url``, ``repository.branch``),
 which Jupyter Book passes to Sphinx as ``html_theme_options["repository_url"]`` and
 ``["repository_branch"]``; the Colab address is made by the same function that makes the
-notebooks' own badges (``tools.notebooks.colab_url_for``), so the two cannot disagree.
+notebooks' own badges (``tools.colab.colab_url_for``), so the two cannot disagree.
 
 The badge image is the book's own (``book/_static/colab-badge.svg``), not Colab's remote
 one: a page of the book loads nothing from other sites, so it also reads well offline.
@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # this file is ROOT/book/_ext/c
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tools.notebooks import colab_url_for
+from tools.colab import colab_url_for  # noqa: E402 (the repository is on the path now)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def add_colab_badge(app, doctree: nodes.document) -> None:
     url = colab_url_for(repository_url, options.get("repository_branch") or "main", name)
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None or not section.children or not isinstance(section[0], nodes.title):
-        logger.warning("colab_badge: the chapter has no title to put the badge under", location=docname)
+        logger.warning("colab_badge: the chapter has no title to put the badge under",
+                       location=docname)
         return
     section.insert(1, _badge(url))
 

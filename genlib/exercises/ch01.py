@@ -3,7 +3,8 @@
 >>> import numpy as np
 >>> from scipy.linalg import subspace_angles
 >>> check_principal_angles(lambda a, b: np.degrees(subspace_angles(a, b)))
-✔ Correct: your angles match scipy.linalg.subspace_angles on all 5 test cases (degrees, largest first).
+✔ Correct: your angles match scipy.linalg.subspace_angles on all 5 test cases (degrees, largest
+first).
 """
 
 from __future__ import annotations
@@ -27,9 +28,24 @@ def _angle_cases():
     return [
         ("two orthonormal 2-D bases in 5-D", orthonormal(5, 2), orthonormal(5, 2), True),
         ("two orthonormal 3-D bases in 10-D", orthonormal(10, 3), orthonormal(10, 3), True),
-        ("a plane and the same plane with other axes", plane, plane @ np.array([[2.0, 1.0], [0.0, 0.5]]), False),
-        ("two non-orthonormal 2-D bases in 4-D", rng.normal(size=(4, 2)) * [1.0, 5.0], rng.normal(size=(4, 2)), False),
-        ("two non-orthonormal 3-D bases in 6-D", rng.normal(size=(6, 3)) * 3.0, rng.normal(size=(6, 3)) + 1.0, False),
+        (
+            "a plane and the same plane with other axes",
+            plane,
+            plane @ np.array([[2.0, 1.0], [0.0, 0.5]]),
+            False,
+        ),
+        (
+            "two non-orthonormal 2-D bases in 4-D",
+            rng.normal(size=(4, 2)) * [1.0, 5.0],
+            rng.normal(size=(4, 2)),
+            False,
+        ),
+        (
+            "two non-orthonormal 3-D bases in 6-D",
+            rng.normal(size=(6, 3)) * 3.0,
+            rng.normal(size=(6, 3)) + 1.0,
+            False,
+        ),
     ]
 
 
@@ -67,8 +83,10 @@ def check_principal_angles(function) -> Feedback:
         if np.allclose(got, np.radians(expected), atol=1e-5):
             return wrong("your angles are in radians; return degrees (np.degrees)")
         if np.allclose(np.sort(got)[::-1], expected, atol=_ANGLE_TOLERANCE):
-            return wrong(f"the right angles in the wrong order for {name}: sort them largest first, "
-                         "as scipy.linalg.subspace_angles does")
+            return wrong(
+                f"the right angles in the wrong order for {name}: sort them largest first, "
+                "as scipy.linalg.subspace_angles does"
+            )
         (failures_orthonormal if is_orthonormal else failures_general).append(
             f"{name}: expected {np.round(expected, 3).tolist()}, got {np.round(got, 3).tolist()}")
     if failures_general and not failures_orthonormal:
@@ -84,7 +102,11 @@ def check_principal_angles(function) -> Feedback:
 def _pca_cases():
     rng = np.random.default_rng(7)
     base = rng.normal(size=(60, 6)) @ rng.normal(size=(6, 6)) + rng.uniform(2, 5, size=6)
-    return [("60 x 6 data, k=2", base, 2), ("60 x 6 data, k=1", base, 1), ("60 x 6 data, k=5", base, 5)]
+    return [
+        ("60 x 6 data, k=2", base, 2),
+        ("60 x 6 data, k=1", base, 1),
+        ("60 x 6 data, k=5", base, 5),
+    ]
 
 
 def _reference_pca(x, k, *, center=True):
@@ -95,7 +117,7 @@ def _reference_pca(x, k, *, center=True):
 
 
 def check_pca_reconstruction(function) -> Feedback:
-    """Check a function ``function(x, k)`` that reconstructs ``x`` from its top-``k`` PCA components.
+    """Check a function ``function(x, k)`` that reconstructs ``x`` from its top ``k`` components.
 
     The expected answer equals ``PCA(k).inverse_transform(PCA(k).fit_transform(x))`` in
     scikit-learn: center, project onto the top ``k`` right singular vectors, map back,
@@ -116,7 +138,10 @@ def check_pca_reconstruction(function) -> Feedback:
             return wrong("your function returns None: did you forget the `return` statement?")
         got = np.asarray(result, dtype=float)
         if got.shape != x.shape:
-            return wrong(f"for {name} the reconstruction should have the shape of x {x.shape}, got {got.shape}")
+            return wrong(
+                f"for {name} the reconstruction should have the shape of x {x.shape}, "
+                f"got {got.shape}"
+            )
         if np.allclose(got, expected, atol=1e-6 * np.abs(x).max()):
             continue
         uncentered, _ = _reference_pca(x, k, center=False)
@@ -125,14 +150,20 @@ def check_pca_reconstruction(function) -> Feedback:
             return wrong("your reconstruction uses the raw data: PCA centers it first. Subtract "
                          "x.mean(axis=0) before the SVD and add it back at the end")
         if np.allclose(got, centered - mean, atol=1e-6 * np.abs(x).max()):
-            return wrong("you centered the data but did not add the mean back to the reconstruction")
+            return wrong(
+                "you centered the data but did not add the mean back to the reconstruction"
+            )
         for other in (k - 1, k + 1):
             if 0 < other <= x.shape[1] and np.allclose(got, _reference_pca(x, other)[0],
                                                        atol=1e-6 * np.abs(x).max()):
-                return wrong(f"for {name} you kept {other} components instead of {k}: use the first k "
-                             "rows of Vt (the right singular vectors)")
+                return wrong(
+                    f"for {name} you kept {other} components instead of {k}: use the first k "
+                    "rows of Vt (the right singular vectors)"
+                )
         error_size = np.abs(got - expected).max()
         return wrong(f"for {name} your reconstruction differs from scikit-learn's PCA by up to "
                      f"{error_size:.3g}. Use the rows of Vt from np.linalg.svd(x - mean, "
                      "full_matrices=False) as the components, not the columns of U")
-    return correct(f"your reconstructions match scikit-learn's PCA on all {len(_pca_cases())} test cases.")
+    return correct(
+        f"your reconstructions match scikit-learn's PCA on all {len(_pca_cases())} test cases."
+    )

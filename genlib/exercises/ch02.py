@@ -26,7 +26,7 @@ from genlib.layers import DenseTranspose
 
 
 def _sublayers(layer):
-    """The direct sub-layers of ``layer``, in order of application for Sequential/functional models."""
+    """The direct sub-layers of ``layer``, in call order for Sequential and functional models."""
     if isinstance(layer, keras.Model):
         return list(layer.layers)
     return list(layer._flatten_layers(include_self=False, recursive=False))
@@ -67,17 +67,23 @@ def _split_encoder_decoder(model, coding_sizes):
     unordered = []
     encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
     if isinstance(encoder, keras.layers.Layer) and isinstance(decoder, keras.layers.Layer):
-        decoder_leaves = _leaf_layers(decoder, unordered=unordered) if _sublayers(decoder) else [decoder]
+        decoder_leaves = (
+            _leaf_layers(decoder, unordered=unordered) if _sublayers(decoder) else [decoder]
+        )
         return _leaf_layers(encoder), decoder_leaves, not unordered
     parts = [sub for sub in _sublayers(model) if _sublayers(sub)]
     if len(parts) >= 2 and len(parts) == len([s for s in _sublayers(model)
                                               if not isinstance(s, keras.layers.InputLayer)]):
         # e.g. keras.Sequential([encoder, decoder]): the first part is the encoder.
-        decoder_leaves = [leaf for part in parts[1:] for leaf in _leaf_layers(part, unordered=unordered)]
+        decoder_leaves = [
+            leaf for part in parts[1:] for leaf in _leaf_layers(part, unordered=unordered)
+        ]
         return _leaf_layers(parts[0]), decoder_leaves, _in_call_order(model) and not unordered
     # A flat model: the encoder ends with the coding layer (or before the first DenseTranspose).
     leaves = _leaf_layers(model, unordered=unordered)
-    end = next((i for i, layer in enumerate(leaves) if isinstance(layer, DenseTranspose)), len(leaves))
+    end = next(
+        (i for i, layer in enumerate(leaves) if isinstance(layer, DenseTranspose)), len(leaves)
+    )
     for i, layer in enumerate(leaves[:end]):
         if isinstance(layer, keras.layers.Dense) and layer.units == coding_sizes[-1]:
             end = i + 1
@@ -98,7 +104,9 @@ def _activation_name(layer):
 
 
 def _chain(n_inputs, coding_sizes):
-    return " → ".join(str(n) for n in (n_inputs, *coding_sizes, *reversed(coding_sizes[:-1]), n_inputs))
+    return " → ".join(
+        str(n) for n in (n_inputs, *coding_sizes, *reversed(coding_sizes[:-1]), n_inputs)
+    )
 
 
 def _expected_count(coding_sizes, n_inputs, *, tied):
@@ -106,17 +114,18 @@ def _expected_count(coding_sizes, n_inputs, *, tied):
     sizes = (n_inputs, *coding_sizes)
     kernels = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     encoder_biases = sum(coding_sizes)
-    decoder_biases = n_inputs + sum(coding_sizes[:-1])  # each decoder layer outputs its mirror's inputs
+    # Each decoder layer outputs its mirror's inputs.
+    decoder_biases = n_inputs + sum(coding_sizes[:-1])
     return kernels * (1 if tied else 2) + encoder_biases + decoder_biases
 
 
-def check_tied_autoencoder(model, coding_sizes=(300, 150), input_shape=(28, 28)) -> Feedback:
+def check_tied_autoencoder(model, coding_sizes=(300, 150), image_shape=(28, 28)) -> Feedback:
     """Check a tied dense autoencoder, e.g. 784 → 300 → 150 → 300 → 784 (exercise 2.1).
 
     Expected: an encoder of ``Dense`` layers with ``coding_sizes`` units (SELU), and a decoder
     made only of :class:`genlib.layers.DenseTranspose` layers (SELU, then sigmoid at the
     output), where decoder layer ``N - L + 1`` reuses the kernel of encoder layer ``L``;
-    the model maps a batch of inputs of ``input_shape`` to outputs of the same shape. The
+    the model maps a batch of inputs of ``image_shape`` to outputs of the same shape. The
     encoder and decoder may be ``keras.Sequential`` models of their own, combined in a
     Sequential, functional or subclassed model (a
     :class:`genlib.stacked.StackedAutoencoder` with ``tied=True`` is a right answer).
@@ -126,16 +135,20 @@ def check_tied_autoencoder(model, coding_sizes=(300, 150), input_shape=(28, 28))
     ✘ Not yet: decoder layer 1 is a plain Dense layer ...: use DenseTranspose(...) ...
     """
     if not isinstance(model, keras.Model):
-        return wrong(f"expected a Keras model, got {type(model).__name__}: pass the autoencoder itself")
+        return wrong(
+            f"expected a Keras model, got {type(model).__name__}: pass the autoencoder itself"
+        )
     sizes = tuple(int(size) for size in coding_sizes)
-    input_shape = tuple(int(side) for side in input_shape)
-    n_inputs = math.prod(input_shape)
+    image_shape = tuple(int(side) for side in image_shape)
+    n_inputs = math.prod(image_shape)
     chain = _chain(n_inputs, sizes)
     n = len(sizes)
     try:
         encoder_leaves, decoder_leaves, in_call_order = _split_encoder_decoder(model, sizes)
     except Exception as error:  # an exotic model: report instead of raising
-        return wrong(f"could not walk through your model's layers ({type(error).__name__}: {error})")
+        return wrong(
+            f"could not walk through your model's layers ({type(error).__name__}: {error})"
+        )
 
     # 1. The encoder: Dense layers with the coding sizes.
     if any(isinstance(layer, DenseTranspose) for layer in encoder_leaves):
@@ -155,13 +168,17 @@ def check_tied_autoencoder(model, coding_sizes=(300, 150), input_shape=(28, 28))
         elif isinstance(layer, keras.layers.Dense):
             position = len(tied) + 1
             mirror = n - position + 1
-            return wrong(f"decoder layer {position} is a plain Dense layer ({layer.units} units), "
-                         f"so it has a kernel of its own: use DenseTranspose(<encoder layer {mirror}>) "
-                         "from genlib.layers instead, so that it reuses the transposed kernel of "
-                         "its mirror encoder layer")
+            return wrong(
+                f"decoder layer {position} is a plain Dense layer ({layer.units} units), "
+                f"so it has a kernel of its own: use DenseTranspose(<encoder layer {mirror}>) "
+                "from genlib.layers instead, so that it reuses the transposed kernel of "
+                "its mirror encoder layer"
+            )
         elif "transpose" in type(layer).__name__.lower() and _sublayers(layer) == []:
-            return wrong(f"your decoder uses a {type(layer).__name__} of its own: use "
-                         "genlib.layers.DenseTranspose, which this checker (and .keras saving) knows")
+            return wrong(
+                f"your decoder uses a {type(layer).__name__} of its own: use "
+                "genlib.layers.DenseTranspose, which this checker (and .keras saving) knows"
+            )
     if len(tied) != n:
         return wrong(f"your decoder has {len(tied)} DenseTranspose layer(s); expected {n}, one per "
                      f"encoder layer, for {chain}")
@@ -177,27 +194,31 @@ def check_tied_autoencoder(model, coding_sizes=(300, 150), input_shape=(28, 28))
         expected = n - k + 1
         got = positions.get(id(layer.tied_to))
         if got is None:
-            return wrong(f"decoder layer {k} is tied to the Dense layer {layer.tied_to.name!r}, which is "
-                         "not a layer of your encoder, so the two do not share anything: pass "
-                         "the encoder's own layer object, e.g. DenseTranspose(encoder.layers[i])")
+            return wrong(
+                f"decoder layer {k} is tied to the Dense layer {layer.tied_to.name!r}, which is "
+                "not a layer of your encoder, so the two do not share anything: pass "
+                "the encoder's own layer object, e.g. DenseTranspose(encoder.layers[i])"
+            )
         if got != expected:
-            return wrong(f"decoder layer {k} is tied to encoder layer {got} ({encoder_dense[got - 1].units} "
-                         f"units); decoder layer N-L+1 must reuse encoder layer L: the first decoder "
-                         f"layer reuses the coding layer, so decoder layer {k} must be tied to encoder "
-                         f"layer {expected} ({encoder_dense[expected - 1].units} units)")
+            return wrong(
+                f"decoder layer {k} is tied to encoder layer {got} ({encoder_dense[got - 1].units} "
+                f"units); decoder layer N-L+1 must reuse encoder layer L: the first decoder "
+                f"layer reuses the coding layer, so decoder layer {k} must be tied to encoder "
+                f"layer {expected} ({encoder_dense[expected - 1].units} units)"
+            )
 
     # 4. It runs, and reconstructs inputs of the input's shape.
     try:
-        outputs = model(np.zeros((3, *input_shape), dtype="float32"))
+        outputs = model(np.zeros((3, *image_shape), dtype="float32"))
         out_shape = tuple(np.shape(keras.ops.convert_to_numpy(outputs)))
     except Exception as error:  # the student's model may raise anything
-        return wrong(f"calling your model on a batch of 3 inputs of shape {input_shape} raised "
+        return wrong(f"calling your model on a batch of 3 inputs of shape {image_shape} raised "
                      f"{type(error).__name__}: {_error_text(error)}")
-    if out_shape != (3, *input_shape):
-        return wrong(f"for a batch of 3 inputs of shape {input_shape} your model outputs shape "
-                     f"{out_shape}; expected {(3, *input_shape)}: an autoencoder outputs what it "
+    if out_shape != (3, *image_shape):
+        return wrong(f"for a batch of 3 inputs of shape {image_shape} your model outputs shape "
+                     f"{out_shape}; expected {(3, *image_shape)}: an autoencoder outputs what it "
                      "receives (end the decoder with keras.layers.Reshape"
-                     f"({input_shape}))")
+                     f"({image_shape}))")
 
     # 5. Activations: SELU everywhere, sigmoid for the pixels.
     for index, layer in enumerate(encoder_dense, start=1):
@@ -233,8 +254,10 @@ def check_tied_autoencoder(model, coding_sizes=(300, 150), input_shape=(28, 28))
     for k, layer in enumerate(tied, start=1):
         mirror = encoder_dense[n - k]
         if layer.tied_to.kernel is not mirror.kernel:
-            return wrong(f"decoder layer {k} does not use the very kernel variable of encoder layer "
-                         f"{n - k + 1}: tie it to the encoder's layer object, not to a copy")
+            return wrong(
+                f"decoder layer {k} does not use the very kernel variable of encoder layer "
+                f"{n - k + 1}: tie it to the encoder's layer object, not to a copy"
+            )
         if id(mirror.kernel) not in trainable:
             return wrong(f"the shared kernel of encoder layer {n - k + 1} is not among the model's "
                          "trainable weights: do not freeze the encoder (trainable=False) here")
@@ -265,7 +288,7 @@ def _real_count(coding_sizes, tied, n_inputs):
     """The parameter count of the real model (built once per configuration)."""
     from genlib.stacked import StackedAutoencoder
 
-    return int(StackedAutoencoder(coding_sizes, input_shape=(n_inputs,), tied=tied).count_params())
+    return int(StackedAutoencoder(coding_sizes, image_shape=(n_inputs,), tied=tied).count_params())
 
 
 def _count_mistake(got, coding_sizes, tied, n_inputs):
@@ -276,14 +299,18 @@ def _count_mistake(got, coding_sizes, tied, n_inputs):
     decoder_biases = n_inputs + sum(coding_sizes[:-1])
     n_kernels = 1 if tied else 2
     if got in (n_kernels * kernels, 2 * kernels, kernels):
-        return ("you forgot the biases: every Dense layer (and every DenseTranspose layer) adds one "
-                "bias per unit it outputs")
+        return (
+            "you forgot the biases: every Dense layer (and every DenseTranspose layer) adds one "
+            "bias per unit it outputs"
+        )
     if tied and got == 2 * kernels + encoder_biases + decoder_biases:
         return ("you counted the tied kernels twice: a DenseTranspose layer reuses its encoder "
                 "layer's kernel, so a tied autoencoder stores each kernel once")
     if not tied and got == kernels + encoder_biases + decoder_biases:
-        return ("that is the tied count: without tying, each decoder layer has a kernel of its own, "
-                "as large as its mirror encoder layer's")
+        return (
+            "that is the tied count: without tying, each decoder layer has a kernel of its own, "
+            "as large as its mirror encoder layer's"
+        )
     if got == n_kernels * kernels + encoder_biases:
         extra = ("a DenseTranspose layer shares the kernel but has a bias vector of its own, "
                  "one value per output" if tied else "each decoder layer has one bias per output")
@@ -312,16 +339,18 @@ def _count_mistake(got, coding_sizes, tied, n_inputs):
 
 def _off_by_one_message():
     """The hint for a decoder mirrored one layer off."""
-    return ("your decoder is mirrored one layer off: decoder layer N-L+1 maps encoder layer L's "
-            "outputs back to its inputs, so the decoder's output sizes are the coding sizes reversed "
-            "without the coding layer, then n_inputs (e.g. 30 → 100 → 784 for (100, 30))")
+    return (
+        "your decoder is mirrored one layer off: decoder layer N-L+1 maps encoder layer L's "
+        "outputs back to its inputs, so the decoder's output sizes are the coding sizes reversed "
+        "without the coding layer, then n_inputs (e.g. 30 → 100 → 784 for (100, 30))"
+    )
 
 
 def check_parameter_count(function) -> Feedback:
     """Check ``function(coding_sizes, tied, n_inputs=784)``, the number of parameters of a
     stacked autoencoder computed without building it (exercise 2.2).
 
-    It is compared with ``StackedAutoencoder(coding_sizes, input_shape=(n_inputs,),
+    It is compared with ``StackedAutoencoder(coding_sizes, image_shape=(n_inputs,),
     tied=tied).count_params()`` on several configurations, tied and untied.
 
     >>> def count_parameters(coding_sizes, tied, n_inputs=784):
@@ -333,7 +362,9 @@ def check_parameter_count(function) -> Feedback:
     ✔ Correct: your counts match the real models on all 10 configurations...
     """
     for coding_sizes, tied, n_inputs in _COUNT_CASES:
-        args = (list(coding_sizes), tied) if n_inputs == 784 else (list(coding_sizes), tied, n_inputs)
+        args = (
+            (list(coding_sizes), tied) if n_inputs == 784 else (list(coding_sizes), tied, n_inputs)
+        )
         result, error = call_student(function, *args)
         if error is not None:
             if n_inputs != 784 and isinstance(error, Feedback) and "TypeError" in error.message:

@@ -39,9 +39,13 @@ def _cases():
     output to size * strides instead of (size - 1) * strides + kernel_size: a corner case
     the exercise leaves out.
     """
-    return [(size, kernel, strides, padding)
-            for padding, strides, kernel, size in itertools.product(_PADDINGS, _STRIDES, _KERNELS, _SIZES)
-            if kernel >= strides]
+    return [
+        (size, kernel, strides, padding)
+        for padding, strides, kernel, size in itertools.product(
+            _PADDINGS, _STRIDES, _KERNELS, _SIZES
+        )
+        if kernel >= strides
+    ]
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,7 +61,9 @@ def _keras_sizes() -> dict:
                                              kernel_initializer="zeros", use_bias=False,
                                              name=f"ch03_checker_{kernel}_{strides}_{padding}")
         for size, *_ in group:
-            sizes[size, kernel, strides, padding] = int(layer(np.zeros((1, size, 1, 1), "float32")).shape[1])
+            sizes[size, kernel, strides, padding] = int(
+                layer(np.zeros((1, size, 1, 1), "float32")).shape[1]
+            )
     return sizes
 
 
@@ -199,7 +205,8 @@ def check_transposed_output_size(function) -> Feedback:
 
     >>> check_transposed_output_size(lambda size, kernel_size, strides, padding:
     ...                              (size - kernel_size) // strides + 1)  # doctest: +ELLIPSIS
-    ✘ Not yet: for size=3, kernel_size=3, strides=2, padding='valid' expected 7, got 1, smaller than the input: that is the output size of a forward convolution (Conv2D)...
+    ✘ Not yet: for size=3, kernel_size=3, strides=2, padding='valid' expected 7, got 1, smaller than
+    the input: that is the output size of a forward convolution (Conv2D)...
     """
     if not callable(function):
         return call_student(function)[1]
@@ -220,6 +227,8 @@ def check_transposed_output_size(function) -> Feedback:
         if error is not None:
             return error
     if got == expected:
-        return correct(f"your sizes match Keras' Conv2DTranspose on all {len(expected)} cases "
-                       "(sizes 1-7, kernel sizes 1-5, strides 1-3, \"valid\" and \"same\" padding).")
+        return correct(
+            f"your sizes match Keras' Conv2DTranspose on all {len(expected)} cases "
+            '(sizes 1-7, kernel sizes 1-5, strides 1-3, "valid" and "same" padding).'
+        )
     return wrong(_diagnose(got, expected))

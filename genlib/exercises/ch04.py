@@ -98,9 +98,11 @@ def _corruption_problem(x, y, rate):
                 "independently of the others")
     salt = float(np.mean(values == 1.0))
     if salt > 0.99:
-        return "your layer only sets pixels to 1 (salt): half of the replaced pixels must be 0 (pepper)"
+        return ("your layer only sets pixels to 1 (salt): half of the replaced pixels must be "
+                "0 (pepper)")
     if salt < 0.01:
-        return "your layer only sets pixels to 0 (pepper): half of the replaced pixels must be 1 (salt)"
+        return ("your layer only sets pixels to 0 (pepper): half of the replaced pixels must be "
+                "1 (salt)")
     if abs(salt - 0.5) > 0.05:
         return (f"{salt:.0%} of the replaced pixels are 1 (salt) and {1 - salt:.0%} are 0 "
                 "(pepper); each replaced pixel must be salt or pepper with equal probability")
@@ -254,7 +256,7 @@ def _check_salt_and_pepper(layer_class):
         return wrong(f"get_config() returns {config!r}, without rate={_RATE}: add the rate (and "
                      "the seed) to the dictionary returned by super().get_config(), so that a "
                      "model saved with your layer can be loaded")
-    return correct(f"in training your layer replaces a fraction rate of the pixels by 0 or 1, "
-                   f"half each, with new noise at every call and the same noise for the same "
-                   f"seed; at inference it changes nothing; it works in a model trained with "
-                   f"fit, refuses rates outside [0, 1] and saves its rate.")
+    return correct("in training your layer replaces a fraction rate of the pixels by 0 or 1, "
+                   "half each, with new noise at every call and the same noise for the same "
+                   "seed; at inference it changes nothing; it works in a model trained with "
+                   "fit, refuses rates outside [0, 1] and saves its rate.")

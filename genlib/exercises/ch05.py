@@ -59,9 +59,19 @@ def _cases():
         ("128 images x 30 sparse neurons, target 0.05", sparse, 0.05, True),
         ("32 images x 5 neurons, target 0.3", small, 0.3, True),
         ("16 images x 40 neurons, target 0.1", wide, 0.1, True),
-        ("20 images x 6 neurons whose mean activations all equal the target 0.1", at_target, 0.1, True),
-        ("20 images x 8 neurons, two of them always exactly 0 and one always exactly 1, "
-         "target 0.1", edge, 0.1, False),
+        (
+            "20 images x 6 neurons whose mean activations all equal the target 0.1",
+            at_target,
+            0.1,
+            True,
+        ),
+        (
+            "20 images x 8 neurons, two of them always exactly 0 and one always exactly 1, "
+            "target 0.1",
+            edge,
+            0.1,
+            False,
+        ),
     )
 
 
@@ -100,28 +110,46 @@ def _variants(activations, target):
     clipped = np.clip(x, CLIP_EPSILON, 1 - CLIP_EPSILON)
     right = float(np.sum(_kl(p, q)))
     return [
-        (float(np.sum(_kl(q, p))),
-         "you computed D_KL(q ‖ p), with p and q swapped: the target p is the reference "
-         "distribution, so each term is p·log(p/q) + (1-p)·log((1-p)/(1-q))"),
-        (float(np.sum(p * np.log(p / q))),
-         "the (1-p)·log((1-p)/(1-q)) term is missing: a neuron is either active (probability "
-         "p) or not (probability 1-p), and the KL divergence sums over both outcomes"),
-        (float(np.sum((1 - p) * np.log((1 - p) / (1 - q)))),
-         "the p·log(p/q) term is missing: the KL divergence sums over both outcomes, active "
-         "(probability p) and inactive (probability 1-p)"),
-        (float(np.sum(_kl(p, x.mean(axis=1)))),
-         "you averaged over the wrong axis: q must be the mean activation of each neuron over "
-         "the images of the batch (axis=0, the batch axis), not of each image over its neurons"),
-        (float(np.sum(_kl(p, clipped).mean(axis=0))),
-         "you computed the KL divergence of each activation and averaged afterwards: first "
-         "average each neuron's activations over the batch (q), then compute D_KL(p ‖ q)"),
+        (
+            float(np.sum(_kl(q, p))),
+            "you computed D_KL(q ‖ p), with p and q swapped: the target p is the reference "
+            "distribution, so each term is p·log(p/q) + (1-p)·log((1-p)/(1-q))",
+        ),
+        (
+            float(np.sum(p * np.log(p / q))),
+            "the (1-p)·log((1-p)/(1-q)) term is missing: a neuron is either active (probability "
+            "p) or not (probability 1-p), and the KL divergence sums over both outcomes",
+        ),
+        (
+            float(np.sum((1 - p) * np.log((1 - p) / (1 - q)))),
+            "the p·log(p/q) term is missing: the KL divergence sums over both outcomes, active "
+            "(probability p) and inactive (probability 1-p)",
+        ),
+        (
+            float(np.sum(_kl(p, x.mean(axis=1)))),
+            "you averaged over the wrong axis: q must be the mean activation of each neuron over "
+            "the images of the batch (axis=0, the batch axis), not of each image over its neurons",
+        ),
+        (
+            float(np.sum(_kl(p, clipped).mean(axis=0))),
+            "you computed the KL divergence of each activation and averaged afterwards: first "
+            "average each neuron's activations over the batch (q), then compute D_KL(p ‖ q)",
+        ),
         (right / np.log(2), "you used log2: the KL divergence here uses the natural log (np.log)"),
-        (right / np.log(10), "you used log10: the KL divergence here uses the natural log (np.log)"),
-        (right / x.shape[1],
-         "you averaged the KL divergences over the neurons: sum them instead (np.sum), the "
-         "sparsity weight sets the scale"),
-        (-right, "your result has the wrong sign: a KL divergence is never negative "
-                 "(check the order of p and q inside each ratio)"),
+        (
+            right / np.log(10),
+            "you used log10: the KL divergence here uses the natural log (np.log)",
+        ),
+        (
+            right / x.shape[1],
+            "you averaged the KL divergences over the neurons: sum them instead (np.sum), the "
+            "sparsity weight sets the scale",
+        ),
+        (
+            -right,
+            "your result has the wrong sign: a KL divergence is never negative "
+            "(check the order of p and q inside each ratio)",
+        ),
     ]
 
 
@@ -142,9 +170,11 @@ def _diagnose(got, description, activations, target):
     if expected and np.isfinite(got) and 0 < got / expected < 0.2:
         return (f"on the case {description}, expected {expected:.6g}, got {got:.6g}: did you "
                 "multiply by a sparsity weight? Return the unweighted sum of the KL divergences")
-    return (f"on the case {description}, expected {expected:.6g}, got {got:.6g}. Check the formula: "
-            "q = activations.mean(axis=0), then sum over the neurons of "
-            "p·log(p/q) + (1-p)·log((1-p)/(1-q)), with p the target")
+    return (
+        f"on the case {description}, expected {expected:.6g}, got {got:.6g}. Check the formula: "
+        "q = activations.mean(axis=0), then sum over the neurons of "
+        "p·log(p/q) + (1-p)·log((1-p)/(1-q)), with p the target"
+    )
 
 
 def check_kl_sparsity(function) -> Feedback:
@@ -165,7 +195,8 @@ def check_kl_sparsity(function) -> Feedback:
     ...     q = activations.mean(axis=0)
     ...     return np.sum(q * np.log(q / target) + (1 - q) * np.log((1 - q) / (1 - target)))
     >>> check_kl_sparsity(swapped)  # doctest: +ELLIPSIS
-    ✘ Not yet: on the case 64 images x 10 neurons, target 0.1: you computed D_KL(q ‖ p), with p and q swapped...
+    ✘ Not yet: on the case 64 images x 10 neurons, target 0.1: you computed D_KL(q ‖ p), with p and
+    q swapped...
     """
     if not callable(function):
         return call_student(function)[1]
@@ -203,8 +234,10 @@ def check_kl_sparsity(function) -> Feedback:
             # Any small epsilon will do; a large one hides how far a dead neuron is from p.
             loose = _reference(activations, target, epsilon=1e-3)
             if got < loose * (1 - _RTOL):
-                return wrong(f"on the case {description}, your result {got:.6g} is finite but too "
-                             f"small (with eps = 1e-7 it is {_reference(activations, target):.6g}): "
-                             "clip q with a small epsilon such as 1e-7, not a large one")
+                return wrong(
+                    f"on the case {description}, your result {got:.6g} is finite but too "
+                    f"small (with eps = 1e-7 it is {_reference(activations, target):.6g}): "
+                    "clip q with a small epsilon such as 1e-7, not a large one"
+                )
     return correct(f"your penalty matches the reference on all {len(_cases())} cases, "
                    "including neurons that are always exactly 0 or 1.")
