@@ -22,10 +22,11 @@ Submodules, one concept each (from the foundations up):
 - :mod:`genlib.convolutional` – convolutional and recurrent autoencoders (chapter 3);
 - :mod:`genlib.denoising` – denoising autoencoders: corruption layers, noise sweeps (chapter 4);
 - :mod:`genlib.sparse` – sparse autoencoders: KL sparsity regularizer, sparsity measures (ch. 5);
+- :mod:`genlib.generative` – what every generative model shares: ``sample(n, *, seed=None)``,
+  images in [-1, 1] for training;
 - :mod:`genlib.vae` – variational autoencoders (chapter 6);
 - :mod:`genlib.gan` – generative adversarial networks (chapter 7);
 - :mod:`genlib.diffusion` – diffusion models: schedules, the U-Net, DDPM and DDIM (chapter 8);
-- :mod:`genlib.generative` – what every generative model shares: ``sample(n, *, seed=None)``;
 - :mod:`genlib.frechet` – a Fréchet distance on a shipped Fashion-MNIST classifier's features;
 - :mod:`genlib.results` – results recorded for the benchmark script;
 - :mod:`genlib.source` – show genlib's code in a notebook;

@@ -40,7 +40,8 @@ from genlib._validation import (
     check_seed,
     check_sizes,
 )
-from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
+from genlib.data import IMAGE_SHAPE
+from genlib.generative import check_signed_batch, image_dataset, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
 from genlib.training import TrainingRun
 
@@ -820,13 +821,7 @@ def diffusion_dataset(images, *, batch_size: int = 128, seed: int | None = None,
     [(128, 28, 28), (128, 28, 28)]
     """
     images = check_diffusion_batch(images, image_shape)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > len(images):
-        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} images: "
-                         "lower it, or pass more images")
-    dataset = tf.data.Dataset.from_tensor_slices(images)
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return image_dataset(images, batch_size=batch_size, seed=seed)
 
 
 def fit_diffusion(model: DiffusionModel, images, *, epochs: int,

@@ -31,7 +31,8 @@ from genlib._validation import (
     check_seed,
     check_sizes,
 )
-from genlib.data import IMAGE_SHAPE, check_signed_batch, to_signed_range
+from genlib.data import IMAGE_SHAPE
+from genlib.generative import check_signed_batch, image_dataset, to_signed_range
 from genlib.progress import EpochProgress
 from genlib.training import TrainingRun
 
@@ -89,28 +90,8 @@ def gan_dataset(images, labels=None, *, batch_size: int = 128,
     >>> [tuple(batch.shape) for batch in dataset]
     [(128, 28, 28), (128, 28, 28)]
     """
-    images, labels, batch_size = _check_dataset(images, labels, batch_size)
-    if labels is None:
-        dataset = tf.data.Dataset.from_tensor_slices(images)
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-
-
-def _check_dataset(images, labels, batch_size):
     images = check_gan_batch(images)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > len(images):
-        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} "
-                         "images: lower it, or pass more images")
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},), one class index "
-                             f"per image, got {labels.shape}")
-        labels = labels.astype("int32")
-    return images, labels, batch_size
+    return image_dataset(images, labels, batch_size=batch_size, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------
