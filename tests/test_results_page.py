@@ -122,3 +122,13 @@ def test_the_benchmark_keeps_the_book_time_when_chapters_are_measured_again(tmp_
     assert benchmark.main(["--mode", "full"]) == 0
     saved = json.loads(output.read_text())
     assert saved["book"]["seconds"] == 1500.0 and "01_x" in saved["chapters"]
+
+
+def test_no_record_times_ci_without_writing(tmp_path, monkeypatch):
+    """`--ci --no-record` prints the time but records nothing (another machine's run)."""
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    monkeypatch.setattr(benchmark, "run_ci", lambda: (10.0, 15.0))
+    assert benchmark.main(["--ci", "--no-record"]) == 0
+    assert not list(tmp_path.rglob("*.json"))
+    assert benchmark.main(["--ci"]) == 0
+    assert json.loads((tmp_path / "benchmarks" / "results-full.json").read_text())["ci"]
