@@ -1,7 +1,8 @@
 """The book builds with warnings as errors, in quick mode, and shows no TensorFlow log noise.
 
 Slow: the book is built once per test run (``book_html`` in conftest.py, shared with
-tests/test_browser.py), executing every chapter: about a minute per chapter on two cores.
+tests/test_browser.py), from the notebooks executed as in Colab (tests/colab_run.py, shared
+with tests/test_colab.py): each chapter is executed once per run.
 """
 
 import re
