@@ -310,40 +310,15 @@ def plot_restorations(noisy, restored, originals, *, n_images: int = 10, highlig
     >>> len(fig.axes)
     16
     """
-    import matplotlib.pyplot as plt
+    from genlib.plots import plot_image_rows
 
-    from genlib._validation import as_images
-
-    rows = {noisy_title: as_images(noisy, "noisy"), "restored": as_images(restored, "restored"),
-            "original": as_images(originals, "originals")}
-    shapes = {images.shape for images in rows.values()}
-    if len(shapes) > 1:
+    rows = {noisy_title: noisy, "restored": restored, "original": originals}
+    if len({np.shape(images) for images in rows.values()}) > 1:
         raise ValueError(f"noisy, restored and originals must have the same shape, got "
-                         f"{[images.shape for images in rows.values()]}")
-    n_images = min(check_positive_int(n_images, "n_images"), len(rows["original"]))
-    if highlight is not None and not 0 <= highlight < n_images:
-        raise ValueError(f"highlight must be the index of a shown image, in [0, {n_images}), "
-                         f"got {highlight!r}")
-    difference = rows["restored"] - rows["original"]
-    fig, axes = plt.subplots(4, n_images, squeeze=False,
-                             figsize=(n_images * cell_size, 4 * cell_size + 0.3))
-    for row, (title, images) in enumerate([*rows.items(), ("restored − original", difference)]):
-        for column in range(n_images):
-            ax = axes[row, column]
-            if row < 3:
-                ax.imshow(images[column], cmap="binary", vmin=0, vmax=1, interpolation="nearest")
-            else:
-                ax.imshow(images[column], cmap="RdBu_r", vmin=-1, vmax=1,
-                          interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.grid(False)
-            for spine in ax.spines.values():
-                spine.set_visible(column == highlight)
-                spine.set_color("red")
-                spine.set_linewidth(2)
-        axes[row, 0].set_ylabel(title, fontsize=9)
-    return fig
+                         f"{[np.shape(images) for images in rows.values()]}")
+    rows["restored − original"] = np.asarray(restored) - np.asarray(originals)
+    return plot_image_rows(rows, n_images=n_images, cell_size=cell_size,
+                           differences=["restored − original"], highlight=highlight)
 
 
 def to_display(noisy, noise, strength):

@@ -260,6 +260,65 @@ def _first(shape):
     return shape[0] if isinstance(shape, list) else shape
 
 
+def _n_inputs(model):
+    return len(model.inputs)
+
+
+def _check_networks(generator, discriminator, n_classes):
+    """``n_classes`` (or ``None``) once both networks fit a GAN of that kind."""
+    for name, model in (("generator", generator), ("discriminator", discriminator)):
+        check_instance(model, name, keras.Model, what="a keras.Model",
+                       example="build_dcgan_generator()" if name == "generator"
+                       else "build_dcgan_discriminator()")
+        if not model.built:
+            raise ValueError(f"the {name} is not built: start it with keras.Input(...)")
+    if n_classes is not None:
+        n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    expected = 2 if n_classes else 1
+    for name, model, inputs in (("generator", generator, "[codings, labels]"),
+                                ("discriminator", discriminator, "[images, labels]")):
+        if _n_inputs(model) != expected:
+            count = "one input" if _n_inputs(model) == 1 else f"{_n_inputs(model)} inputs"
+            raise ValueError(
+                f"the {name} has {count}; " + (
+                    f"a conditional GAN (n_classes={n_classes}) needs two: {inputs}"
+                    if n_classes else
+                    "an unconditional GAN needs one (pass n_classes=... for a conditional "
+                    "GAN)"))
+    return n_classes
+
+
+def _pairing_error(n_classes):
+    if n_classes:
+        return ("this conditional GAN trains on (images, labels) batches: "
+                "gan_dataset(images, labels, ...) or fit_gan(..., labels=y)")
+    return ("this GAN trains on batches of images only, not (images, labels) pairs: "
+            "pass n_classes=... to GAN for a conditional GAN")
+
+
+def _rows(inputs, start, stop):
+    """Rows ``start:stop`` of one input array or of each of several."""
+    if isinstance(inputs, list):
+        return [x[start:stop] for x in inputs]
+    return inputs[start:stop]
+
+
+def _check_labels(labels, n_classes, name, *, n=None):
+    """``labels`` as an int32 array of class indices below ``n_classes`` (``n`` of them)."""
+    if labels is None:
+        raise ValueError(f"{name} is missing: a conditional GAN needs one class index per "
+                         "image")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or (n is not None and len(labels) != n):
+        raise ValueError(f"{name} must be a 1-D array of {n or 'n'} class indices, got shape "
+                         f"{labels.shape}")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer)
+                        or labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"{name} must be integer class indices in [0, {n_classes}), got "
+                         f"{labels.dtype} values in [{labels.min()}, {labels.max()}]")
+    return labels.astype("int32")
+
+
 @keras.saving.register_keras_serializable(package="genlib")
 class GAN(keras.Model):
     """A generator and a discriminator, trained against each other by ``fit``.
@@ -291,8 +350,13 @@ class GAN(keras.Model):
         Standard deviation of Gaussian noise added to every image the discriminator sees,
         real or fake, in both phases (Sønderby et al. 2017): it blurs both distributions so
         that they overlap, which keeps the discriminator from becoming perfectly sure.
+    n_classes : int, optional
+        Makes a *conditional* GAN (Mirza & Osindero 2014): the generator takes
+        ``[codings, labels]`` and the discriminator ``[images, labels]`` (integer class
+        indices below ``n_classes``); real images come with their own labels, fakes with
+        random ones, and :meth:`sample` accepts the labels to draw.
     seed : int, optional
-        Seed of the codings and noise drawn during training.
+        Seed of the codings, labels and noise drawn during training.
 
     Examples
     --------
@@ -305,20 +369,19 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, *, label_smoothing: float = 0.0,
-                 instance_noise: float = 0.0, seed: int | None = None, **kwargs):
+                 instance_noise: float = 0.0, n_classes: int | None = None,
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        for name, model in (("generator", generator), ("discriminator", discriminator)):
-            if not isinstance(model, keras.Model):
-                raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
-            if not model.built:
-                raise ValueError(f"the {name} is not built: start it with keras.Input(...)")
+        self.n_classes = _check_networks(generator, discriminator, n_classes)
+        if self.n_classes and type(self).discriminator_fakes is not GAN.discriminator_fakes:
+            raise ValueError("discriminator_fakes cannot be overridden in a conditional GAN: "
+                             "the fakes it returns would lose their labels")
         label_smoothing = check_real(label_smoothing, "label_smoothing", low=0, high=0.5,
                                      high_open=True, hint=" (0.1 is usual)")
         instance_noise = check_real(instance_noise, "instance_noise", low=0)
         self.generator, self.discriminator = generator, discriminator
         self.label_smoothing, self.instance_noise = float(label_smoothing), float(instance_noise)
-        # With several inputs (a conditional GAN's labels), the codings and images come first.
-        self.codings_size = int(_first(generator.input_shape)[-1])
+        self.coding_size = int(_first(generator.input_shape)[-1])
         self.image_shape = tuple(int(side) for side in generator.output_shape[1:])
         if tuple(_first(discriminator.input_shape)[1:]) != self.image_shape:
             raise ValueError(f"the generator makes images of shape {self.image_shape} but the "
@@ -358,61 +421,54 @@ class GAN(keras.Model):
         if self.d_optimizer is None:
             raise RuntimeError("call gan.compile(d_optimizer, g_optimizer) before fit")
         if isinstance(x, tf.data.Dataset):
-            # A (images, labels) dataset is for subclasses that train on labels too.
-            spec = x.element_spec[0] if isinstance(x.element_spec, tuple) else x.element_spec
-            shape = tuple(spec.shape[1:]) if hasattr(spec, "shape") else None
-            if shape not in (self.image_shape, (*self.image_shape, 1)):
-                raise ValueError(
-                    f"the dataset yields {x.element_spec}; this GAN trains on batches of "
-                    f"images of shape (n, {', '.join(map(str, self.image_shape))}): "
-                    "use gan_dataset(images, batch_size=...)")
+            self._check_element_spec(x.element_spec)
             first = next(iter(x.take(1)))
-            check_gan_batch(first[0] if isinstance(first, tuple) else first, self.image_shape,
-                            "the dataset's first batch")
+            images, labels = first if self.n_classes else (first, None)
+            check_gan_batch(images, self.image_shape, "the dataset's first batch")
+            if labels is not None:
+                _check_labels(labels, self.n_classes, "the dataset's first labels")
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself (gan_dataset does)
         elif x is not None:
             x = check_gan_batch(x, self.image_shape, "x")
+            if self.n_classes:
+                _check_labels(args[0] if args else kwargs.get("y"), self.n_classes, "y")
         return super().fit(x, *args, **kwargs)
+
+    def _check_element_spec(self, spec):
+        if (isinstance(spec, tuple) and len(spec) == 2) != bool(self.n_classes):
+            raise ValueError(f"the dataset yields {spec}: {_pairing_error(self.n_classes)}")
+        images = spec[0] if isinstance(spec, tuple) else spec
+        shape = tuple(images.shape[1:]) if hasattr(images, "shape") else None
+        if shape not in (self.image_shape, (*self.image_shape, 1)):
+            raise ValueError(
+                f"the dataset yields {spec}; this GAN trains on batches of images of shape "
+                f"(n, {', '.join(map(str, self.image_shape))}): use gan_dataset(images, "
+                "batch_size=...)")
 
     # -- the training step --------------------------------------------------------------------
 
     def train_step(self, data):
-        real_images = self._real_images(data)
-        d_loss = self.discriminator_step(real_images)
+        real_images, real_labels = self._real_batch(data)
+        d_loss = self.discriminator_step(real_images, real_labels)
         g_loss = self.generator_step(ops.shape(real_images)[0])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(),
                 "g_loss": self.g_loss_tracker.result()}
 
-    def _real_images(self, data):
-        """The batch of real images, without a channel axis (checked while tracing)."""
-        real_images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if labels is not None or isinstance(real_images, (tuple, list)):
-            raise ValueError("this GAN trains on batches of images only, got (images, "
-                             "labels) pairs: subclass GAN to use labels (a conditional GAN)")
-        shape = tuple(real_images.shape[1:])
-        if shape == (*self.image_shape, 1):
-            return ops.squeeze(real_images, axis=-1)
-        if shape != self.image_shape:
-            raise ValueError(f"this GAN trains on batches of shape (n, "
-                             f"{', '.join(map(str, self.image_shape))}), got "
-                             f"{tuple(real_images.shape)}")
-        return real_images
-
-    def discriminator_step(self, real_images):
+    def discriminator_step(self, real_images, real_labels=None):
         """Phase 1: one update of the discriminator on real images and fresh fakes.
 
         Returns the discriminator's loss. The generator only makes the fakes; no gradient
-        is computed for it, so its weights do not change.
+        is computed for it, so its weights do not change. ``real_labels`` (and the labels
+        of the fakes) are ``None`` except in a conditional GAN.
         """
-        batch_size = ops.shape(real_images)[0]
-        fake_images = self.generator(self.codings(batch_size), training=True)
+        fake_images, fake_labels = self.fakes(ops.shape(real_images)[0])
         fake_images = self.discriminator_fakes(fake_images)
         with tf.GradientTape() as tape:
             # Two separate calls, so that a MinibatchStdDev layer sees pure batches.
-            real_logits = self.discriminator(self._noisy(real_images), training=True)
-            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            real_logits = self.judge(real_images, real_labels)
+            fake_logits = self.judge(fake_images, fake_labels)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
@@ -424,14 +480,36 @@ class GAN(keras.Model):
         Returns the generator's loss. The gradient flows back through the discriminator,
         but only the generator's weights are updated.
         """
-        codings = self.codings(batch_size)
         with tf.GradientTape() as tape:
-            fake_images = self.generator(codings, training=True)
-            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            fake_images, fake_labels = self.fakes(batch_size)
+            fake_logits = self.judge(fake_images, fake_labels)
             g_loss = self.generator_loss(fake_logits)
         weights = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
         return g_loss
+
+    def fakes(self, batch_size):
+        """The generator's images (in training mode) from fresh random codings, and their
+        labels: random classes for a conditional GAN, else ``None``.
+
+        >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
+        >>> images, labels = gan.fakes(3)
+        >>> tuple(images.shape), labels
+        ((3, 28, 28), None)
+        """
+        codings = self.codings(batch_size)
+        if not self.n_classes:
+            return self.generator(codings, training=True), None
+        labels = keras.random.randint((batch_size,), 0, self.n_classes,
+                                      seed=self.seed_generator)
+        return self.generator([codings, labels], training=True), labels
+
+    def judge(self, images, labels=None):
+        """The discriminator's logits (in training mode) for ``images``, seen through the
+        instance noise (if any) and, in a conditional GAN, with their ``labels``."""
+        images = self._noisy(images)
+        inputs = images if labels is None else [images, labels]
+        return self.discriminator(inputs, training=True)
 
     def codings(self, batch_size):
         """A batch of random codings from the standard normal distribution.
@@ -440,7 +518,27 @@ class GAN(keras.Model):
         >>> tuple(gan.codings(5).shape)
         (5, 30)
         """
-        return keras.random.normal((batch_size, self.codings_size), seed=self.seed_generator)
+        return keras.random.normal((batch_size, self.coding_size), seed=self.seed_generator)
+
+    def _real_batch(self, data):
+        """The real images, without a channel axis, and their labels (``None`` unless the
+        GAN is conditional); checked while tracing."""
+        real_images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(real_images, (tuple, list)) and len(real_images) == 2 and labels is None:
+            real_images, labels = real_images  # train_on_batch((images, labels))
+        if isinstance(real_images, (tuple, list)):
+            raise ValueError("a GAN trains on batches of images (or of (images, labels) "
+                             f"pairs), got a batch of {len(real_images)} inputs")
+        if (labels is None) == bool(self.n_classes):
+            raise ValueError(_pairing_error(self.n_classes))
+        shape = tuple(real_images.shape[1:])
+        if shape == (*self.image_shape, 1):
+            real_images = ops.squeeze(real_images, axis=-1)
+        elif shape != self.image_shape:
+            raise ValueError(f"this GAN trains on batches of shape (n, "
+                             f"{', '.join(map(str, self.image_shape))}), got "
+                             f"{tuple(real_images.shape)}")
+        return real_images, labels
 
     def _noisy(self, images):
         if self.instance_noise == 0.0:
@@ -493,10 +591,13 @@ class GAN(keras.Model):
     def call(self, codings, training=False):
         return self.generator(codings, training=training)
 
-    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 1000):
+    def sample(self, n: int, *, seed: int | None = None, labels=None,
+               batch_size: int = 1000):
         """``n`` generated images as a NumPy array in [0, 1] (for plots and metrics).
 
-        The same ``seed`` gives the same codings: useful to watch a generator evolve.
+        The same ``seed`` gives the same codings: useful to watch a generator evolve. A
+        conditional GAN draws the images of ``labels`` (one class index per image; random
+        classes if omitted).
 
         >>> gan = GAN(build_dense_generator(), build_dense_discriminator())
         >>> images = gan.sample(3, seed=1)
@@ -505,9 +606,17 @@ class GAN(keras.Model):
         """
         n = check_positive_int(n, "n")
         rng = np.random.default_rng(check_seed(seed))
-        codings = rng.standard_normal((n, self.codings_size)).astype("float32")
+        codings = rng.standard_normal((n, self.coding_size)).astype("float32")
+        inputs = codings
+        if self.n_classes:
+            if labels is None:
+                labels = rng.integers(self.n_classes, size=n)
+            inputs = [codings, _check_labels(labels, self.n_classes, "labels", n=n)]
+        elif labels is not None:
+            raise ValueError("labels are for a conditional GAN (GAN(..., n_classes=...)); "
+                             "this GAN draws images of every class: omit labels")
         images = np.concatenate([
-            np.asarray(self.generator(codings[start:start + batch_size], training=False))
+            np.asarray(self.generator(_rows(inputs, start, start + batch_size), training=False))
             for start in range(0, n, batch_size)
         ])
         # tanh outputs lie in [-1, 1]; the clip only removes float rounding at the ends.
@@ -522,6 +631,7 @@ class GAN(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "label_smoothing": self.label_smoothing,
             "instance_noise": self.instance_noise,
+            "n_classes": self.n_classes,
             "seed": self.seed,
         }
 
@@ -542,7 +652,8 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
     settings (Radford et al. 2015): the smaller momentum makes each network react faster
     to the other's moves. The real images (in [-1, 1]) come from :func:`gan_dataset`,
     repeated, so an *epoch* is ``steps_per_epoch`` steps of ``batch_size`` images, not a
-    pass over the data: it only sets how often the callbacks report.
+    pass over the data: it only sets how often the callbacks report. A conditional GAN
+    (``GAN(..., n_classes=...)``) also needs ``labels``, one class index per image.
 
     Examples
     --------
@@ -557,6 +668,8 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
     epochs = check_positive_int(epochs, "epochs")
     steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    if (labels is None) == bool(gan.n_classes):
+        raise ValueError(_pairing_error(gan.n_classes))
     dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
     gan.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5),
                 keras.optimizers.Adam(learning_rate, beta_1=0.5),

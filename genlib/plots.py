@@ -99,8 +99,25 @@ def plot_image_grid(images, *, n_cols: int = 8, titles=None, value_range=(0.0, 1
     return fig
 
 
-def plot_image_rows(rows, *, n_images: int = 8, value_range=(0.0, 1.0), cell_size: float = 1.1):
+def plot_image_rows(rows, *, n_images: int = 8, value_range=(0.0, 1.0), cell_size: float = 1.1,
+                    differences=(), highlight: int | None = None):
     """One row of images per entry of ``rows`` (a dict: row title -> images), aligned by column.
+
+    Parameters
+    ----------
+    rows : dict
+        Row title -> batch of images, all of the same shape.
+    n_images : int, default=8
+        Columns drawn (at most the number of images).
+    value_range : (low, high), default=(0.0, 1.0)
+        The range the pixels live in; values outside it raise a ``ValueError``.
+    cell_size : float, default=1.1
+        Width and height of one image, in inches.
+    differences : sequence of str, default=()
+        Titles of rows that hold differences of two images, in [-1, 1]: drawn red where the
+        difference is positive (more ink), blue where it is negative.
+    highlight : int, optional
+        A column to frame in red.
 
     Examples
     --------
@@ -110,23 +127,43 @@ def plot_image_rows(rows, *, n_images: int = 8, value_range=(0.0, 1.0), cell_siz
     >>> len(fig.axes)
     15
     """
+    arrays, n_images = _check_rows(rows, n_images, value_range, differences, highlight)
+    fig, axes = plt.subplots(len(arrays), n_images, squeeze=False,
+                             figsize=(n_images * cell_size, len(arrays) * cell_size + 0.3))
+    for row, (title, images) in enumerate(arrays.items()):
+        signed = title in differences
+        for column in range(n_images):
+            _show_image(axes[row, column], images[column], (-1.0, 1.0) if signed
+                        else value_range, cmap="RdBu_r" if signed else "binary")
+        # Axis labels vanish with set_axis_off, so the row names are written as text.
+        axes[row, 0].text(-0.1, 0.5, title, transform=axes[row, 0].transAxes,
+                          ha="right", va="center", rotation=90, fontsize=9)
+    if highlight is not None:
+        for ax in axes[:, highlight]:
+            ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False,
+                                       edgecolor="red", linewidth=2, clip_on=False))
+    return fig
+
+
+def _check_rows(rows, n_images, value_range, differences, highlight):
     if not isinstance(rows, dict) or not rows:
         raise ValueError("rows must be a non-empty dict mapping a row title to a batch of images")
-    arrays = {title: as_images(images, f"rows[{title!r}]", value_range=value_range)
+    unknown = [title for title in differences if title not in rows]
+    if unknown:
+        raise ValueError(f"differences names rows that are not in rows: {unknown}; "
+                         f"the rows are {list(rows)}")
+    arrays = {title: as_images(images, f"rows[{title!r}]", value_range=(-1.0, 1.0)
+                               if title in differences else value_range)
               for title, images in rows.items()}
     shapes = {array.shape for array in arrays.values()}
     if len(shapes) > 1:
         raise ValueError(f"every row must hold images of the same shape, got {sorted(shapes)}")
     n_images = min(check_positive_int(n_images, "n_images"), len(next(iter(arrays.values()))))
-    fig, axes = plt.subplots(len(arrays), n_images, squeeze=False,
-                             figsize=(n_images * cell_size, len(arrays) * cell_size + 0.3))
-    for row, (title, images) in enumerate(arrays.items()):
-        for column in range(n_images):
-            _show_image(axes[row, column], images[column], value_range)
-        # Axis labels vanish with set_axis_off, so the row names are written as text.
-        axes[row, 0].text(-0.1, 0.5, title, transform=axes[row, 0].transAxes,
-                          ha="right", va="center", rotation=90, fontsize=9)
-    return fig
+    if highlight is not None and not (isinstance(highlight, (int, np.integer))
+                                      and 0 <= highlight < n_images):
+        raise ValueError(f"highlight must be the index of a shown column, in [0, {n_images}), "
+                         f"got {highlight!r}")
+    return arrays, n_images
 
 
 def plot_reconstructions(originals, reconstructions, *, n_images: int = 8,

@@ -242,7 +242,7 @@ def test_wrong_shape_is_a_clear_error():
     wrong = tf.data.Dataset.from_tensor_slices(np.zeros((64, 32, 32), "float32")).batch(32)
     with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
         model.fit(wrong, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="subclass GAN to use labels"):
+    with pytest.raises(ValueError, match="pass n_classes=... to GAN for a conditional GAN"):
         model.train_on_batch((real_batch(), np.zeros(32, "int32")))
     with pytest.raises(ValueError, match=r"got \(32, 14, 14\)"):
         model.train_on_batch(np.zeros((32, 14, 14), "float32"))
@@ -337,22 +337,72 @@ def test_callbacks(capsys):
         G.SampleMetrics({})
 
 
-def test_a_subclass_can_train_on_labelled_batches():
-    """fit accepts (images, labels) datasets for subclasses that override train_step."""
+def conditional_networks(n_classes=2, coding_size=4):
+    """A tiny conditional generator and discriminator: each sees a one-hot label (the
+    discriminator only the images' mean rows, which is enough to tell black from white)."""
+    def one_hot(labels):
+        return keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")(labels)
 
-    class Counting(G.GAN):
-        seen = []
+    codings, labels = keras.Input((coding_size,)), keras.Input((), dtype="int32")
+    z = keras.layers.Concatenate()([codings, one_hot(labels)])
+    pixels = keras.layers.Dense(28 * 28, activation="tanh")(z)
+    generator = keras.Model([codings, labels], keras.layers.Reshape((28, 28))(pixels))
+    images, labels = keras.Input((28, 28)), keras.Input((), dtype="int32")
+    z = keras.layers.Concatenate()([keras.layers.GlobalAveragePooling1D()(images),
+                                    one_hot(labels)])
+    logit = keras.layers.Dense(1)(keras.layers.Dense(16, activation="relu")(z))
+    return generator, keras.Model([images, labels], logit)
 
-        def train_step(self, data):
-            images, labels = data
-            Counting.seen.append(tuple(labels.shape))
-            return super().train_step(images)
 
+def test_a_conditional_gan_draws_the_requested_class():
+    """The labels reach both networks in both phases: on data where class 0 is black and
+    class 1 white, the generator learns to draw each on request (an unconditional GAN
+    could only mix them)."""
     genlib.set_random_seed(0)
-    model = Counting(G.build_dense_generator(8, hidden_sizes=(16,)), G.build_dense_discriminator((16,)))
-    result = G.fit_gan(model, real_batch(64), labels=np.arange(64) % 10, epochs=1,
-                       steps_per_epoch=2, batch_size=32)
-    assert len(result.history.history["d_loss"]) == 1 and Counting.seen[0] == (32,)
-    assert result.seconds > 0
+    labels = np.arange(256) % 2
+    images = np.where(labels[:, None, None] == 1, 1.0, -1.0) * np.ones((256, 28, 28))
+    model = G.GAN(*conditional_networks(), n_classes=2, seed=0)
+    result = G.fit_gan(model, images.astype("float32"), labels=labels, epochs=8,
+                       steps_per_epoch=100, batch_size=32, learning_rate=1e-2)
+    assert len(result.history.history["d_loss"]) == 8 and result.seconds > 0
+    black = model.sample(64, labels=np.zeros(64, "int32"), seed=1).mean()
+    white = model.sample(64, labels=np.ones(64, "int32"), seed=1).mean()
+    assert black < 0.25 < 0.75 < white, (black, white)
+    random_classes = model.sample(100, seed=2)  # no labels: random classes
+    assert random_classes.shape == (100, 28, 28)
+    assert 20 < (random_classes.mean(axis=(1, 2)) > 0.5).sum() < 80
+    reloaded = G.GAN.from_config(model.get_config())
+    assert reloaded.n_classes == 2
+
+
+def test_conditional_gan_errors_say_what_to_do():
+    generator, discriminator = conditional_networks()
+    with pytest.raises(ValueError, match=r"generator has 2 inputs.*pass n_classes"):
+        G.GAN(generator, discriminator)
+    with pytest.raises(ValueError, match=r"generator has one input.*\[codings, labels\]"):
+        G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), n_classes=10)
+    with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
+        G.GAN(generator, discriminator, n_classes=1)
+    model = G.GAN(generator, discriminator, n_classes=2)
+    with pytest.raises(ValueError, match=r"conditional GAN trains on \(images, labels\)"):
+        G.fit_gan(model, real_batch(64), epochs=1)
+    with pytest.raises(ValueError, match=r"labels must be integer class indices in \[0, 2\)"):
+        G.fit_gan(model, real_batch(64), labels=np.arange(64) % 3, epochs=1, batch_size=32)
+    with pytest.raises(ValueError, match=r"1-D array of 3 class indices"):
+        model.sample(3, labels=[0, 1])
+    with pytest.raises(ValueError, match="pass n_classes=... to GAN"):
+        G.fit_gan(small_dense_gan(), real_batch(64), labels=np.arange(64) % 2, epochs=1)
+    with pytest.raises(ValueError, match="labels are for a conditional GAN"):
+        small_dense_gan().sample(2, labels=[0, 1])
+
+    class Replay(G.GAN):
+        def discriminator_fakes(self, fake_images):
+            return fake_images
+
+    with pytest.raises(ValueError, match="cannot be overridden in a conditional GAN"):
+        Replay(generator, discriminator, n_classes=2)
+
+
+def test_fit_gan_checks_its_arguments():
     with pytest.raises(ValueError, match="learning_rate"):
-        G.fit_gan(model, real_batch(64), epochs=1, learning_rate=0)
+        G.fit_gan(small_dense_gan(), real_batch(64), epochs=1, learning_rate=0)

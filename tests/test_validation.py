@@ -58,6 +58,8 @@ CASES = {
     "GAN smoothing type": (lambda: G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), label_smoothing="0.1"), ValueError, "label_smoothing"),
     "GAN smoothing range": (lambda: G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), label_smoothing=0.7), ValueError, "label_smoothing"),
     "GAN seed": (lambda: G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), seed=1.5), ValueError, "seed"),
+    "GAN n_classes type": (lambda: G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), n_classes="10"), ValueError, "n_classes"),
+    "GAN n_classes range": (lambda: G.GAN(G.build_dense_generator(), G.build_dense_discriminator(), n_classes=1), ValueError, "n_classes"),
     "DiffusionModel type": (lambda: F.DiffusionModel(F.build_noise_predictor(filters=(4, 8)), "cosine"), TypeError, "schedule must be a NoiseSchedule"),
     "DiffusionModel range": (lambda: F.DiffusionModel(F.build_noise_predictor(filters=(4, 8)), F.cosine_schedule(10), sampling_steps=0), ValueError, "steps"),
     "DiffusionModel gamma": (lambda: F.DiffusionModel(F.build_noise_predictor(filters=(4, 8)), F.cosine_schedule(10), min_snr_gamma="5"), ValueError, "min_snr_gamma"),
