@@ -12,13 +12,12 @@ seeds, and reports the test accuracy of each run.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 
 from genlib._validation import check_instance, check_positive_int, check_sizes
 from genlib.compat import set_random_seed
+from genlib.data import make_dataset
 
 SETTINGS = ("from scratch", "pretrained, frozen", "pretrained, fine-tuned")
 
@@ -115,9 +114,13 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
         encoder, x_train, y_train, x_test, y_test, label_budgets, seeds, steps)
     rows = []
     for budget in budgets:
-        epochs = max(1, round(steps / math.ceil(budget / batch_size)))
         for seed in seeds:
             index = balanced_subset(y_train, budget, seed=seed)
+            # Exactly `steps` steps, in one epoch over the subset repeated: with a few
+            # hundred labels, an epoch is a handful of steps, and Keras' start of every
+            # epoch would cost more than the steps themselves.
+            subset = make_dataset(x_train[index], y_train[index], batch_size=batch_size,
+                                  shuffle=True, seed=seed).repeat()
             for setting in SETTINGS:
                 set_random_seed(seed)
                 classifier = build_classifier(
@@ -126,8 +129,7 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
                 classifier.compile(loss="sparse_categorical_crossentropy",
                                    optimizer=keras.optimizers.Nadam(learning_rate),
                                    metrics=["accuracy"])
-                classifier.fit(x_train[index], y_train[index], epochs=epochs,
-                               batch_size=batch_size, verbose=0)
+                classifier.fit(subset, epochs=1, steps_per_epoch=steps, verbose=0)
                 _, accuracy = classifier.evaluate(x_test, y_test, batch_size=1024,
                                                   verbose=0)
                 rows.append({"labels": budget, "seed": seed, "setting": setting,
