@@ -31,6 +31,35 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault(variable, "1")
 
 
+#: The longest tests: a chapter executed as in Colab (a minute or two each, quick mode).
+LONGEST = "test_notebook_runs_like_in_colab"
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what does not run
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, start every worker on its share of the longest tests.
+
+    The worksteal scheduler hands each worker a contiguous share of the collected tests and
+    an idle worker later steals from the *end* of a busy one's share. Left where they are,
+    the chapters sit in one share and run one after the other at its end; placed at the
+    head of every share (one of every n, for n workers), they run side by side from the
+    start and the short tests fill in around them.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    longest = [item for item in items if LONGEST in item.nodeid]
+    if workers < 2 or not longest:
+        return
+    rest = [item for item in items if LONGEST not in item.nodeid]
+    ordered = []
+    for worker in range(workers):
+        share = (len(items) - len(ordered)) // (workers - worker)  # worksteal's split
+        head = longest[worker::workers]
+        filler = max(0, share - len(head))
+        ordered += head + rest[:filler]
+        del rest[:filler]
+    items[:] = ordered + rest
+
+
 @pytest.fixture(autouse=True)
 def _never_download(monkeypatch):
     """Tests and CI never download: a test that would is a failing test."""
