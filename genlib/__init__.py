@@ -34,6 +34,7 @@ Submodules, one concept each (from the foundations up):
 """
 
 import os as _os
+import warnings as _warnings
 
 from genlib.compat import check_versions as _check_versions
 
@@ -50,6 +51,12 @@ import tensorflow as _tf  # noqa: E402
 # call predict) go to stdout in Jupyter, so they would land in the chapters' printed
 # output; errors still show. The level must be set after TensorFlow configures its logger.
 _tf.get_logger().setLevel("ERROR")
+
+# Keras' fit() defaults to shuffle=True, then warns under the cell, for every tf.data
+# dataset it is given, that it ignores it. The course's datasets shuffle themselves
+# (make_dataset(..., shuffle=True)), so that warning is only noise.
+_warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored",
+                         category=UserWarning)
 
 from genlib.compat import set_random_seed  # noqa: E402
 from genlib.data import FashionMNIST, load_fashion_mnist, make_dataset  # noqa: E402

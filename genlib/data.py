@@ -266,19 +266,29 @@ def load_fashion_mnist(mode: RunMode | str | None = None, *, download: bool = Tr
     )
 
 
-def make_dataset(inputs, targets=None, *, batch_size: int = 32, shuffle: bool = False,
-                 seed: int | None = None):
+def make_dataset(inputs, targets=None, *, batch_size: int = 32,
+                 shuffle: bool = False, seed: int | None = None,
+                 drop_remainder: bool = False):
     """A ``tf.data`` pipeline over arrays: (optionally) shuffle, batch, prefetch.
+
+    The course's one input pipeline: the autoencoders train on it, and so do the GANs
+    (:func:`genlib.gan.gan_dataset`) and the diffusion model
+    (:func:`genlib.diffusion.diffusion_dataset`), which check their images first.
 
     Parameters
     ----------
     inputs : array of shape (n, ...)
-    targets : array of shape (n, ...) or None
+    targets : array of shape (n, ...) or None, default=None
         For an autoencoder pass the inputs themselves (``targets=inputs``); with
         ``None`` the dataset yields inputs only (as a GAN needs).
-    batch_size : int
-    shuffle : bool
+    batch_size : int, default=32
+    shuffle : bool, default=False
         Reshuffle every epoch (with ``seed`` for a reproducible order).
+    seed : int, optional
+        The shuffling's seed.
+    drop_remainder : bool, default=False
+        Drop the last, incomplete batch, so that every step sees ``batch_size`` examples
+        (and a compiled training step is traced only once).
 
     Examples
     --------
@@ -287,14 +297,33 @@ def make_dataset(inputs, targets=None, *, batch_size: int = 32, shuffle: bool = 
     >>> dataset = make_dataset(x, x, batch_size=32, shuffle=True, seed=42)
     >>> [tuple(batch[0].shape) for batch in dataset][-1]
     (4, 28, 28)
+    >>> len(list(make_dataset(x, batch_size=32, drop_remainder=True)))
+    3
     """
     import tensorflow as tf
 
+    inputs, targets = _check_dataset(inputs, targets, batch_size, drop_remainder)
+    if targets is None:
+        dataset = tf.data.Dataset.from_tensor_slices(inputs)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        dataset = dataset.shuffle(len(inputs), seed=seed,
+                                  reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_dataset(inputs, targets, batch_size, drop_remainder):
     inputs = np.asarray(inputs)
     if inputs.ndim == 0 or len(inputs) == 0:
         raise ValueError(f"inputs must be a non-empty array of examples, got shape {inputs.shape}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if drop_remainder and batch_size > len(inputs):
+        raise ValueError(f"batch_size={batch_size} is larger than the {len(inputs)} "
+                         "examples, and the incomplete batch is dropped: lower it, or pass "
+                         "more examples")
     if targets is not None:
         targets = np.asarray(targets)
         if len(targets) != len(inputs):
@@ -302,9 +331,4 @@ def make_dataset(inputs, targets=None, *, batch_size: int = 32, shuffle: bool = 
                 f"inputs and targets must have the same number of examples, got "
                 f"{len(inputs)} inputs and {len(targets)} targets"
             )
-        dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices(inputs)
-    if shuffle:
-        dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return inputs, targets

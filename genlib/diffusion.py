@@ -40,8 +40,8 @@ from genlib._validation import (
     check_seed,
     check_sizes,
 )
-from genlib.data import IMAGE_SHAPE
-from genlib.generative import check_signed_batch, image_dataset, to_signed_range
+from genlib.data import IMAGE_SHAPE, make_dataset
+from genlib.generative import check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
 from genlib.training import TrainingRun
 
@@ -821,7 +821,8 @@ def diffusion_dataset(images, *, batch_size: int = 128, seed: int | None = None,
     [(128, 28, 28), (128, 28, 28)]
     """
     images = check_diffusion_batch(images, image_shape)
-    return image_dataset(images, batch_size=batch_size, seed=seed)
+    return make_dataset(images, batch_size=batch_size, shuffle=True, seed=seed,
+                        drop_remainder=True)
 
 
 def fit_diffusion(model: DiffusionModel, images, *, epochs: int,

@@ -31,8 +31,8 @@ from genlib._validation import (
     check_seed,
     check_sizes,
 )
-from genlib.data import IMAGE_SHAPE
-from genlib.generative import check_signed_batch, image_dataset, to_signed_range
+from genlib.data import IMAGE_SHAPE, make_dataset
+from genlib.generative import check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress
 from genlib.training import TrainingRun
 
@@ -91,7 +91,10 @@ def gan_dataset(images, labels=None, *, batch_size: int = 128,
     [(128, 28, 28), (128, 28, 28)]
     """
     images = check_gan_batch(images)
-    return image_dataset(images, labels, batch_size=batch_size, seed=seed)
+    if labels is not None:
+        labels = _check_labels(labels, None, "labels", n=len(images))
+    return make_dataset(images, labels, batch_size=batch_size, shuffle=True,
+                        seed=seed, drop_remainder=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +307,8 @@ def _rows(inputs, start, stop):
 
 
 def _check_labels(labels, n_classes, name, *, n=None):
-    """``labels`` as an int32 array of class indices below ``n_classes`` (``n`` of them)."""
+    """``labels`` as an int32 array of class indices below ``n_classes`` (if given), ``n``
+    of them (if given)."""
     if labels is None:
         raise ValueError(f"{name} is missing: a conditional GAN needs one class index per "
                          "image")
@@ -312,10 +316,11 @@ def _check_labels(labels, n_classes, name, *, n=None):
     if labels.ndim != 1 or (n is not None and len(labels) != n):
         raise ValueError(f"{name} must be a 1-D array of {n or 'n'} class indices, got shape "
                          f"{labels.shape}")
+    high = np.inf if n_classes is None else n_classes
     if labels.size and (not np.issubdtype(labels.dtype, np.integer)
-                        or labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"{name} must be integer class indices in [0, {n_classes}), got "
-                         f"{labels.dtype} values in [{labels.min()}, {labels.max()}]")
+                        or labels.min() < 0 or labels.max() >= high):
+        raise ValueError(f"{name} must be integer class indices in [0, {n_classes or 'n'}), "
+                         f"got {labels.dtype} values in [{labels.min()}, {labels.max()}]")
     return labels.astype("int32")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import tensorflow as tf
 
 from genlib._validation import check_positive_int
 
@@ -73,43 +72,6 @@ def time_sampling(model, n_images: int, *, repeats: int = 1, **sample_options) -
         model.sample(n_images, **sample_options)
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def image_dataset(images, labels=None, *, batch_size: int = 128,
-                  seed: int | None = None):
-    """A ``tf.data`` pipeline of training images (with labels, if given): shuffled, in full
-    batches, prefetched.
-
-    The one pipeline of the generative models: :func:`genlib.gan.gan_dataset` and
-    :func:`genlib.diffusion.diffusion_dataset` check the images for their model, then call
-    it. The last incomplete batch is dropped, so that every step sees ``batch_size``
-    images (and a compiled step is traced once).
-
-    >>> x = np.zeros((300, 28, 28), dtype="float32")
-    >>> [tuple(batch.shape) for batch in image_dataset(x, batch_size=128, seed=0)]
-    [(128, 28, 28), (128, 28, 28)]
-    """
-    images, labels, batch_size = _check_dataset(images, labels, batch_size)
-    if labels is None:
-        dataset = tf.data.Dataset.from_tensor_slices(images)
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-
-
-def _check_dataset(images, labels, batch_size):
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size > len(images):
-        raise ValueError(f"batch_size={batch_size} is larger than the {len(images)} "
-                         "images: lower it, or pass more images")
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},), one class index "
-                             f"per image, got {labels.shape}")
-        labels = labels.astype("int32")
-    return images, labels, batch_size
 
 
 def to_signed_range(images, *, hint: str = "") -> np.ndarray:

@@ -116,11 +116,11 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
     for budget in budgets:
         for seed in seeds:
             index = balanced_subset(y_train, budget, seed=seed)
-            # Exactly `steps` steps, in one epoch over the subset repeated: with a few
-            # hundred labels, an epoch is a handful of steps, and Keras' start of every
-            # epoch would cost more than the steps themselves.
-            subset = make_dataset(x_train[index], y_train[index], batch_size=batch_size,
-                                  shuffle=True, seed=seed).repeat()
+            # `steps` steps in one epoch: Keras starts an epoch more slowly than it
+            # trains the few steps of an epoch over a few hundred labels.
+            subset = make_dataset(x_train[index], y_train[index],
+                                  batch_size=batch_size, shuffle=True, seed=seed)
+            subset = subset.repeat()
             for setting in SETTINGS:
                 set_random_seed(seed)
                 classifier = build_classifier(

@@ -159,7 +159,37 @@ def test_make_dataset_batches_pairs_and_shuffles_reproducibly():
     (dict(inputs=np.zeros((5, 2)), targets=np.zeros((4, 2))), "same number of examples"),
     (dict(inputs=np.zeros((0, 2))), "non-empty"),
     (dict(inputs=np.zeros((5, 2)), batch_size=0), "batch_size must be a positive integer"),
+    (dict(inputs=np.zeros((5, 2)), batch_size=8, drop_remainder=True), "batch_size=8 is larger"),
 ])
 def test_make_dataset_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_dataset(**kwargs)
+
+
+def test_make_dataset_can_drop_the_incomplete_batch():
+    x = np.zeros((10, 4), "float32")
+    assert [len(batch) for batch in make_dataset(x, batch_size=4, drop_remainder=True)] == [4, 4]
+
+
+def test_fitting_on_a_dataset_prints_no_warning():
+    """Keras warns that fit's default shuffle=True is ignored for a dataset; genlib silences
+    exactly that warning (the course's datasets shuffle themselves), nothing else."""
+    import warnings
+
+    import keras
+
+    import genlib  # noqa: F401  (installs the filter)
+
+    x = np.zeros((8, 4), "float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile(loss="mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        import importlib
+
+        importlib.reload(genlib)  # its filter, on top of "default"
+        model.fit(make_dataset(x, x, batch_size=4), epochs=1, verbose=0)
+        warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
+    messages = [str(warning.message) for warning in caught]
+    assert not any("shuffle" in message for message in messages), messages
+    assert "an unrelated warning" in messages

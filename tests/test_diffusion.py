@@ -243,7 +243,7 @@ def test_fit_diffusion_validates_its_arguments():
     with pytest.raises(ValueError, match="ema_momentum"):
         fit_diffusion(model, x, epochs=1, steps_per_epoch=5, ema_momentum=1.0, batch_size=8,
                       warmup_steps=1)
-    with pytest.raises(ValueError, match="larger than the 64 images"):
+    with pytest.raises(ValueError, match="larger than the 64 examples"):
         diffusion_dataset(x, batch_size=128, image_shape=(8, 8))
     with pytest.raises(TypeError, match="DiffusionModel"):
         fit_diffusion(small_network(), x, epochs=1)
