@@ -838,9 +838,10 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int,
     rate learns fast, and the decay settles the weights. With ``ema_momentum``, the
     optimizer also keeps an exponential moving average of the weights
     (``w_ema ← m w_ema + (1 - m) w`` after each step), which replaces the weights at the
-    end of training: averaging over the last few hundred steps smooths out the noise of
-    single steps. An *epoch* is ``steps_per_epoch`` steps of ``batch_size`` images from
-    :func:`diffusion_dataset`, repeated; it only sets how often callbacks report.
+    end of training: it spans about the last ``1 / (1 - m)`` steps (100 for the default
+    0.99) and smooths out the noise of single steps. An *epoch* is ``steps_per_epoch``
+    steps of ``batch_size`` images from :func:`diffusion_dataset`, repeated; it only sets
+    how often callbacks report.
 
     Examples
     --------

@@ -174,10 +174,17 @@ class RunMode:
         return _look_up(self._steps, experiment, "step budget", "_STEPS")
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"Run mode {self.name!r}: {self.n_train:,} training, {self.n_valid:,} validation "
             f"and {self.n_test:,} test images"
         )
+        if self.is_quick:
+            text += (
+                ".\nQuick mode trains on little data for a short time: the numbers below are "
+                "not the book's, and some conclusions of the text may not show in them (each "
+                "checked claim says so). Set GENLIB_MODE=full for the book's results."
+            )
+        return text
 
 
 def _look_up(table, experiment, what, table_name):

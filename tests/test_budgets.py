@@ -44,3 +44,13 @@ def test_the_whole_book_and_ci_are_within_their_budgets():
     if "ci" in full:
         assert full["ci"]["seconds"] <= CI_BUDGET, (
             f"CI took {full['ci']['seconds']} s: over its {CI_BUDGET} s")
+
+
+def test_every_recorded_full_mode_claim_holds():
+    # genlib.claims.check_claim records each conclusion of the text as claim.* (1 = holds).
+    failed = [f"{chapter}: {name}"
+              for chapter, entry in recorded("full")["chapters"].items()
+              for name, value in entry.get("results", {}).items()
+              if name.startswith("claim.") and value != 1.0]
+    assert not failed, ("the full-mode run recorded claims of the text that did not hold: "
+                        + "; ".join(failed))

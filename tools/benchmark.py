@@ -10,9 +10,11 @@
 Each chapter's notebook (``notebooks/NAME.ipynb``) is executed from a fresh kernel, as a
 student would run it, with ``GENLIB_MODE`` set; the wall time includes the kernel start.
 The results a chapter records with ``genlib.record_result`` (validation errors, …) are
-compared with ``TARGETS`` in full mode. Everything is printed as a table and written to
-``benchmarks/results-MODE.json`` with a description of the machine. The exit status is 1
-when a budget is exceeded or a target missed.
+compared with ``TARGETS`` in full mode, and every claim of the text the chapter checked
+(``genlib.claims.check_claim``, recorded as ``claim.*``) must hold in full mode. Everything
+is printed as a table and written to ``benchmarks/results-MODE.json`` with a description
+of the machine. The exit status is 1 when a budget is exceeded, a target missed or a
+full-mode claim fails.
 
 ``--book`` times the whole book's build from scratch in full mode as `make book` runs it
 (``tools/book.py``: the chapters executed in parallel, then rendered, into ``_build``) and
@@ -261,6 +263,11 @@ def main(argv=None) -> int:
                     verdict = (
                         f"  (target <= {target[0]}: {'met' if met else 'MISSED'}; {target[1]})"
                     )
+                elif metric.startswith("claim.") and mode == "full":
+                    # genlib.claims: the text's conclusions must hold in the book's mode.
+                    over |= value != 1.0
+                    verdict = "  (the text's claim holds)" if value == 1.0 else (
+                        "  (CLAIM FAILED: the chapter's text says otherwise)")
                 print(f"{'':8}{metric:38} {value:.6g}{verdict}")
         if args.no_record:
             continue

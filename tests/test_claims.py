@@ -1,0 +1,58 @@
+"""genlib.claims: each claim of the text is printed with its verdict and recorded."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genlib.claims import check_claim, tie_or_ranking
+
+
+@pytest.fixture
+def results_file(tmp_path, monkeypatch):
+    path = tmp_path / "results.jsonl"
+    monkeypatch.setenv("GENLIB_RESULTS_FILE", str(path))
+    return path
+
+
+def recorded(path):
+    return {r["name"]: r["value"] for r in map(json.loads, path.read_text().splitlines())}
+
+
+def test_a_claim_is_recorded_and_printed_with_its_verdict(results_file, capsys, monkeypatch):
+    monkeypatch.setenv("GENLIB_MODE", "full")
+    assert check_claim("toy.holds", 1.0 < 2.0, "one is less than two") is True
+    assert check_claim("toy.fails", np.float64(3.0) < 2.0, "three is less than two") is False
+    out = capsys.readouterr().out
+    assert "one is less than two – holds in this run" in out
+    assert "this run contradicts the text: it does not show that three is less than two" in out
+    assert recorded(results_file) == {"claim.toy.holds": 1.0, "claim.toy.fails": 0.0}
+
+
+def test_quick_mode_says_when_a_claim_does_not_show(results_file, capsys, monkeypatch):
+    monkeypatch.setenv("GENLIB_MODE", "quick")
+    check_claim("toy.quick", False, "the DCGAN beats the dense GAN")
+    out = capsys.readouterr().out
+    assert out.startswith("Quick mode: this run does not show that the DCGAN beats the dense")
+    assert "full-mode" in out and "contradicts" not in out
+
+
+@pytest.mark.parametrize("name, holds, statement, error", [
+    ("Bad Name", True, "x", ValueError),
+    ("ok", True, "  ", ValueError),
+    ("ok", 1, "x", TypeError),         # a constant, not a comparison
+    ("ok", "yes", "x", TypeError),
+])
+def test_check_claim_refuses_bad_arguments(name, holds, statement, error):
+    with pytest.raises(error):
+        check_claim(name, holds, statement)
+
+
+def test_a_gap_within_the_spread_is_a_tie():
+    assert tie_or_ranking([1.0, 1.4, 1.2], [1.3, 1.1, 1.5]).startswith("A and B are tied")
+    assert tie_or_ranking([1.0, 1.1, 1.2], [2.0, 2.1, 2.2]).startswith("A is better than B")
+    assert tie_or_ranking([1.0, 1.1, 1.2], [2.0, 2.1, 2.2],
+                          lower_is_better=False).startswith("B is better than A")
+    assert "one seed each" in tie_or_ranking([1.0], [2.0])
+    with pytest.raises(ValueError, match="one measurement per seed"):
+        tie_or_ranking([1.0, 2.0], [1.0])
