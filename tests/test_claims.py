@@ -56,3 +56,15 @@ def test_a_gap_within_the_spread_is_a_tie():
     assert "one seed each" in tie_or_ranking([1.0], [2.0])
     with pytest.raises(ValueError, match="one measurement per seed"):
         tie_or_ranking([1.0, 2.0], [1.0])
+
+
+def test_the_full_mode_book_build_stops_on_a_false_claim(results_file, monkeypatch):
+    from tools.book import false_claims
+
+    monkeypatch.setenv("GENLIB_MODE", "quick")
+    check_claim("toy.quick_only", False, "a quick-mode run shows it")
+    monkeypatch.setenv("GENLIB_MODE", "full")
+    check_claim("toy.true", True, "it holds")
+    check_claim("toy.false", False, "it does not hold")
+    assert false_claims(results_file) == ["claim.toy.false"]
+    assert false_claims(results_file.with_name("absent.jsonl")) == []

@@ -14,7 +14,9 @@ it prints when run alone.
 
 The cache is emptied first: every build executes every chapter, in the mode asked for (the
 cache does not know the mode, so outputs of one mode must never serve the other). A chapter
-that fails stops the build with its traceback, before anything is rendered.
+that fails stops the build with its traceback, before anything is rendered; so does, in
+full mode, a conclusion of the text that the chapter's own numbers do not support (a claim
+checked with ``genlib.claims.check_claim`` that does not hold).
 
 With ``--executed FOLDER`` nothing is executed: the chapters' outputs are taken from the
 students' notebooks already executed in FOLDER (the tests execute each one as in Colab, and
@@ -87,6 +89,10 @@ def execute_chapters(cache_path: Path) -> None:
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")
     shutil.rmtree(cache_path, ignore_errors=True)
+    # Every chapter's results and claims (genlib.record_result, genlib.claims), checked below.
+    results = cache_path.parent / "results.jsonl"
+    results.unlink(missing_ok=True)
+    os.environ["GENLIB_RESULTS_FILE"] = str(results)
     cache = get_cache(str(cache_path))
     for chapter in chapters_longest_first():
         cache.add_nb_to_project(str(chapter), read_data=MYST_READER)
@@ -100,6 +106,21 @@ def execute_chapters(cache_path: Path) -> None:
             if record.traceback:
                 print(f"\n{Path(record.uri).name} failed:\n{record.traceback}", file=sys.stderr)
         raise SystemExit(f"{len(failed)} chapter(s) failed to execute; nothing was rendered")
+    failed_claims = false_claims(results)
+    if failed_claims:
+        raise SystemExit("the text claims what this full-mode run does not show, so nothing "
+                         "was rendered: " + "; ".join(failed_claims))
+
+
+def false_claims(results: Path) -> list[str]:
+    """The full-mode claims (``genlib.claims.check_claim``) recorded in ``results`` that did
+    not hold: the book must not print a conclusion its own numbers contradict."""
+    if not results.exists():
+        return []
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    return sorted(record["name"] for record in records
+                  if record["name"].startswith("claim.") and record["mode"] == "full"
+                  and record["value"] != 1.0)
 
 
 def cache_executed(cache_path: Path, executed: dict) -> None:
