@@ -48,6 +48,7 @@ def parse(argv=None):
 def main(argv=None) -> int:
     args = parse(argv)
     os.environ.setdefault("GENLIB_MODE", "full")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
     import keras
     import tensorflow as tf
 
