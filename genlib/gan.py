@@ -744,36 +744,3 @@ class SampleMetrics(keras.callbacks.Callback):
             value = np.asarray(metric(images), dtype=float)
             record[name] = float(value) if value.ndim == 0 else value
         self.records.append(record)
-
-
-class StepLosses(keras.callbacks.Callback):
-    """Record the losses of every training step (Keras logs only their running mean).
-
-    After training, :attr:`losses` maps ``"d_loss"`` and ``"g_loss"`` to one value per step.
-
-    Examples
-    --------
-    >>> gan = GAN(build_dense_generator(8, hidden_sizes=(16,)), build_dense_discriminator((16,)))
-    >>> gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
-    >>> steps = StepLosses()
-    >>> x = np.zeros((96, 28, 28), dtype="float32")
-    >>> _ = gan.fit(gan_dataset(x, batch_size=32), epochs=2, verbose=0, callbacks=[steps])
-    >>> len(steps.losses["d_loss"]), len(steps.losses["g_loss"])
-    (6, 6)
-    """
-
-    def __init__(self, names=("d_loss", "g_loss")):
-        super().__init__()
-        self.names = tuple(names)
-        self.losses = {name: [] for name in self.names}
-        self._previous = {}
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._previous = {name: 0.0 for name in self.names}
-
-    def on_train_batch_end(self, batch, logs=None):
-        # The logs hold the mean over the epoch's first batch + 1 steps: undo the mean.
-        for name in self.names:
-            mean = float(logs[name])
-            self.losses[name].append((batch + 1) * mean - batch * self._previous[name])
-            self._previous[name] = mean

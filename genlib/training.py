@@ -86,3 +86,39 @@ def fit_autoencoder(autoencoder, x_train, x_valid, *, epochs: int,
     history = autoencoder.fit(x_train, x_train, validation_data=(x_valid, x_valid),
                               epochs=epochs, batch_size=batch_size, verbose=verbose)
     return TrainingRun(history, time.perf_counter() - start)
+
+
+class StepLosses(keras.callbacks.Callback):
+    """Record the losses of every training step (Keras logs only their running mean).
+
+    After training, :attr:`losses` maps each name in ``names`` (the keys of the model's
+    logs: ``("loss",)`` for most models, ``("d_loss", "g_loss")`` for a GAN) to one value
+    per step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(loss="mse", optimizer="sgd")
+    >>> steps = StepLosses()
+    >>> x = np.zeros((96, 2), dtype="float32")
+    >>> _ = model.fit(x, x[:, :1], batch_size=32, epochs=2, verbose=0, callbacks=[steps])
+    >>> len(steps.losses["loss"])
+    6
+    """
+
+    def __init__(self, names=("loss",)):
+        super().__init__()
+        self.names = tuple(names)
+        self.losses = {name: [] for name in self.names}
+        self._previous = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._previous = {name: 0.0 for name in self.names}
+
+    def on_train_batch_end(self, batch, logs=None):
+        # The logs hold the mean over the epoch's first batch + 1 steps: undo the mean.
+        for name in self.names:
+            mean = float(logs[name])
+            self.losses[name].append((batch + 1) * mean - batch * self._previous[name])
+            self._previous[name] = mean

@@ -9,6 +9,7 @@ import pytest
 
 import genlib
 from genlib import gan as G
+from genlib.training import StepLosses
 
 
 def snapshot(model, trainable_only=False):
@@ -323,7 +324,7 @@ def test_callbacks(capsys):
     model = compiled(small_dense_gan())
     progress = G.GANProgress(every=2, n_images=4)
     metrics = G.SampleMetrics({"mean": lambda images: images.mean()}, every=2, n_images=50)
-    steps = G.StepLosses()
+    steps = StepLosses(("d_loss", "g_loss"))
     history = model.fit(G.gan_dataset(real_batch(96), batch_size=32, seed=0), epochs=3,
                         verbose=0, callbacks=[progress, metrics, steps])
     output = capsys.readouterr().out
