@@ -16,6 +16,7 @@ the numbers. :func:`tie_or_ranking` turns two sets of measurements over several 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -66,12 +67,31 @@ def check_claim(name: str, holds, statement: str) -> bool:
     if holds:
         print(f"Claim checked: {statement} – holds in this run.")
     elif current_mode().is_quick:
-        print(f"Quick mode: this run does not show that {statement} (too little data "
-              "and training; the text describes the full-mode results, where it is checked).")
+        print(f"Quick mode: this run does not show that {statement} (the text describes "
+              "full mode, where this is checked).")
     else:
         print(f"WARNING: this run contradicts the text: it does not show that {statement}. "
               "The benchmark reports the claim as failed.")
     return holds
+
+
+def failed_claims(results) -> list[str]:
+    """The claims among recorded results that did not hold, sorted by name.
+
+    Parameters
+    ----------
+    results : mapping or iterable of (str, float)
+        Recorded results, name to value (as :func:`genlib.record_result` writes them, or as
+        the benchmark stores a chapter's); names not starting with ``claim.`` are ignored.
+
+    Examples
+    --------
+    >>> failed_claims({"claim.a": 1.0, "claim.b": 0.0, "vae.frechet": 41.7})
+    ['claim.b']
+    """
+    pairs = results.items() if isinstance(results, Mapping) else results
+    return sorted(name for name, value in pairs
+                  if name.startswith("claim.") and value != 1.0)
 
 
 def tie_or_ranking(a, b, *, names=("A", "B"), lower_is_better: bool = True) -> str:

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from genlib.claims import check_claim, tie_or_ranking
+from genlib.claims import check_claim, failed_claims, tie_or_ranking
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_quick_mode_says_when_a_claim_does_not_show(results_file, capsys, monkey
     check_claim("toy.quick", False, "the DCGAN beats the dense GAN")
     out = capsys.readouterr().out
     assert out.startswith("Quick mode: this run does not show that the DCGAN beats the dense")
-    assert "full-mode" in out and "contradicts" not in out
+    assert "full mode" in out and "contradicts" not in out
 
 
 @pytest.mark.parametrize("name, holds, statement, error", [
@@ -68,3 +68,11 @@ def test_the_full_mode_book_build_stops_on_a_false_claim(results_file, monkeypat
     check_claim("toy.false", False, "it does not hold")
     assert false_claims(results_file) == ["claim.toy.false"]
     assert false_claims(results_file.with_name("absent.jsonl")) == []
+
+
+def test_failed_claims_reads_mappings_and_pairs_and_ignores_other_results():
+    # One function for the benchmark, the budget test and the book build.
+    assert failed_claims({"claim.b": 0.0, "claim.a": 1.0, "vae.frechet": 0.0}) == ["claim.b"]
+    assert failed_claims([("claim.z", 0.0), ("claim.y", 0.0), ("claim.x", 1.0)]) == [
+        "claim.y", "claim.z"]
+    assert failed_claims({}) == []

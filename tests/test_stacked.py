@@ -15,7 +15,7 @@ from matplotlib.offsetbox import AnnotationBbox
 import genlib
 from genlib.layers import DenseTranspose
 from genlib.plots import plot_latent_map
-from genlib.pretraining import SETTINGS, pretraining_experiment, summarize
+from genlib.pretraining import SETTINGS, linear_probe, pretraining_experiment, summarize
 from genlib.stacked import GreedyResult, StackedAutoencoder, train_greedy_layerwise
 
 
@@ -376,3 +376,41 @@ def test_expected_params_formula_by_hand():
     # 784·100 + 100·30 kernels, 100 + 30 encoder biases, 100 + 784 decoder biases.
     assert expected_params((100, 30), tied=True) == 78_400 + 3_000 + 130 + 884
     assert math.prod((28, 28)) == 784
+
+
+# --- The linear probe ------------------------------------------------------------------------
+
+
+class ClassPixels(keras.Model):
+    """A stand-in encoder whose codings are the image's class written in its pixels."""
+
+    def call(self, images):
+        return keras.ops.reshape(images, (-1, 784))[:, :10]
+
+
+def images_marking_their_class(n, seed):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(10), n // 10)
+    x = rng.normal(0, 0.1, (len(y), 28, 28)).astype("float32")
+    x.reshape(len(y), 784)[np.arange(len(y)), y] += 1.0  # pixel y lights up for class y
+    return x, y
+
+
+def test_the_linear_probe_finds_separable_codings_and_nothing_in_noise():
+    x, y = images_marking_their_class(400, seed=0)
+    x_test, y_test = images_marking_their_class(200, seed=1)
+    table = linear_probe(ClassPixels(), x, y, x_test, y_test, label_budgets=[50, 100],
+                         seeds=[0, 1])
+    assert list(table.columns) == ["labels", "seed", "test_accuracy"]
+    assert len(table) == 4 and (table.test_accuracy > 0.95).all()
+    shuffled = np.random.default_rng(2).permutation(y_test)  # labels the codings cannot know
+    chance = linear_probe(ClassPixels(), x, y, x_test, shuffled, label_budgets=[100], seeds=[0])
+    assert chance.test_accuracy.iloc[0] < 0.3
+
+
+def test_the_linear_probe_rejects_bad_arguments():
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="multiple of the 10 classes"):
+        linear_probe(StackedAutoencoder((8, 4)).encoder, x, y, x, y, label_budgets=[25])
+    with pytest.raises(TypeError, match="encoder"):
+        linear_probe("encoder", x, y, x, y)

@@ -115,12 +115,13 @@ def execute_chapters(cache_path: Path) -> None:
 def false_claims(results: Path) -> list[str]:
     """The full-mode claims (``genlib.claims.check_claim``) recorded in ``results`` that did
     not hold: the book must not print a conclusion its own numbers contradict."""
+    from genlib.claims import failed_claims
+
     if not results.exists():
         return []
     records = [json.loads(line) for line in results.read_text().splitlines()]
-    return sorted(record["name"] for record in records
-                  if record["name"].startswith("claim.") and record["mode"] == "full"
-                  and record["value"] != 1.0)
+    return failed_claims((record["name"], record["value"]) for record in records
+                         if record["mode"] == "full")
 
 
 def cache_executed(cache_path: Path, executed: dict) -> None:
