@@ -3,6 +3,7 @@
     python tools/gan_recipes.py --name base
     python tools/gan_recipes.py --name no-dropout --dropout 0 --seed 7
     python tools/gan_recipes.py --name ema --ema 0.99 --threads 1   # two runs side by side
+    python tools/gan_recipes.py --name hinge-sn --loss hinge --d-norm spectral --dropout 0
 
 Each run trains the chapter's DCGAN (``genlib.gan``: 100 codings, generator filters (64, 32),
 discriminator filters (32, 64), batches of 128, Adam(2e-4, β₁ = 0.5), 2,000 steps) with one
@@ -39,10 +40,77 @@ def parse(argv=None):
     parser.add_argument("--dropout", type=float, default=0.3, help="discriminator dropout")
     parser.add_argument("--ema", type=float, default=0.0,
                         help="momentum of an average of the generator's weights (0: none)")
+    parser.add_argument("--g-filters", default="64,32",
+                        help="the generator's two transposed convolutions' filters")
+    parser.add_argument("--g-kernel", type=int, default=5,
+                        help="their kernel size (4: a third fewer multiply-adds than 5)")
+    parser.add_argument("--d-filters", default="32,64", help="the discriminator's filters")
+    parser.add_argument("--d-norm", choices=("none", "batch", "spectral"), default="none",
+                        help="normalization of the discriminator's convolutions")
+    parser.add_argument("--loss", choices=("bce", "hinge"), default="bce",
+                        help="non-saturating cross-entropy, or the hinge loss")
+    parser.add_argument("--r1", type=float, default=0.0,
+                        help="weight γ of the R1 penalty, γ/2·E‖∇D(x)‖² on real images")
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow threads (0: TensorFlow's default, every core)")
     parser.add_argument("--no-save", action="store_true", help="print, do not append")
     return parser.parse_args(argv)
+
+
+def normalized_discriminator(keras, filters, norm, dropout):
+    """The DCGAN discriminator with batch or spectral normalization of its convolutions."""
+    def conv(n_filters):
+        layer = keras.layers.Conv2D(n_filters, 5, strides=2, padding="same")
+        return keras.layers.SpectralNormalization(layer) if norm == "spectral" else layer
+
+    layers = [keras.Input((28, 28)), keras.layers.Reshape((28, 28, 1))]
+    for k, n_filters in enumerate(filters):
+        layers.append(conv(n_filters))
+        if norm == "batch" and k > 0:  # DCGAN: no batch normalization on the input layer
+            layers.append(keras.layers.BatchNormalization())
+        layers += [keras.layers.LeakyReLU(0.2), keras.layers.Dropout(dropout)]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(1)]
+    return keras.Sequential(layers, name="dcgan_discriminator")
+
+
+def variant_gan(base, keras, *, loss, r1):
+    """``genlib.gan.GAN`` with the hinge loss and/or an R1 penalty (Mescheder et al. 2018)."""
+    if loss == "bce" and not r1:
+        return base
+    import tensorflow as tf
+    from keras import ops
+
+    class VariantGAN(base):
+        def discriminator_loss(self, real_logits, fake_logits):
+            if loss == "bce":
+                return super().discriminator_loss(real_logits, fake_logits)
+            return (ops.mean(ops.relu(1.0 - real_logits))
+                    + ops.mean(ops.relu(1.0 + fake_logits)))
+
+        def generator_loss(self, fake_logits):
+            if loss == "bce":
+                return super().generator_loss(fake_logits)
+            return -ops.mean(fake_logits)
+
+        def discriminator_step(self, real_images, real_labels=None):
+            if not r1:
+                return super().discriminator_step(real_images, real_labels)
+            fake_images, _ = self.fakes(ops.shape(real_images)[0])
+            with tf.GradientTape() as tape:
+                with tf.GradientTape() as inner:
+                    inner.watch(real_images)
+                    real_logits = self.judge(real_images)
+                    total = ops.sum(real_logits)  # inside the tape, or no gradient
+                slopes = inner.gradient(total, real_images)
+                penalty = ops.mean(ops.sum(ops.square(slopes), axis=(1, 2)))
+                fake_logits = self.judge(fake_images)
+                d_loss = (self.discriminator_loss(real_logits, fake_logits)
+                          + 0.5 * r1 * penalty)
+            weights = self.discriminator.trainable_variables
+            self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+            return d_loss
+
+    return VariantGAN
 
 
 def main(argv=None) -> int:
@@ -68,9 +136,16 @@ def main(argv=None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     genlib.set_random_seed(args.seed)
     data = genlib.load_fashion_mnist()
-    gan = GAN(build_dcgan_generator(coding_size=100, filters=(64, 32)),
-              build_dcgan_discriminator(filters=(32, 64), dropout=args.dropout),
-              seed=args.seed)
+    g_filters = tuple(int(f) for f in args.g_filters.split(","))
+    d_filters = tuple(int(f) for f in args.d_filters.split(","))
+    generator = build_dcgan_generator(coding_size=100, filters=g_filters,
+                                      kernel_size=args.g_kernel)
+    if args.d_norm == "none":
+        discriminator = build_dcgan_discriminator(filters=d_filters, dropout=args.dropout)
+    else:
+        discriminator = normalized_discriminator(keras, d_filters, args.d_norm, args.dropout)
+    gan_class = variant_gan(GAN, keras, loss=args.loss, r1=args.r1)
+    gan = gan_class(generator, discriminator, seed=args.seed)
     gan.compile(keras.optimizers.Adam(args.lr_d, beta_1=args.beta_1),
                 keras.optimizers.Adam(args.lr_g, beta_1=args.beta_1, use_ema=args.ema > 0,
                                       ema_momentum=args.ema or 0.99))
