@@ -19,6 +19,7 @@ import numpy as np
 from genlib._validation import check_instance, check_positive_int, check_sizes
 from genlib.compat import set_random_seed
 from genlib.data import make_dataset
+from genlib.training import STEPS_PER_EXECUTION
 
 SETTINGS = ("from scratch", "pretrained, frozen", "pretrained, fine-tuned")
 
@@ -118,10 +119,12 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
         for seed in seeds:
             index = balanced_subset(y_train, budget, seed=seed)
             # `steps` steps in one epoch: Keras starts an epoch more slowly than it
-            # trains the few steps of an epoch over a few hundred labels.
+            # trains the few steps of an epoch over a few hundred labels. A finite
+            # dataset, not steps_per_epoch: with steps_per_execution, Keras would round
+            # steps_per_epoch up to a multiple of it.
             subset = make_dataset(x_train[index], y_train[index],
                                   batch_size=batch_size, shuffle=True, seed=seed)
-            subset = subset.repeat()
+            subset = subset.repeat().take(steps)
             for setting in SETTINGS:
                 set_random_seed(seed)
                 classifier = build_classifier(
@@ -129,8 +132,9 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
                     trainable=setting != "pretrained, frozen")
                 classifier.compile(loss="sparse_categorical_crossentropy",
                                    optimizer=keras.optimizers.Nadam(learning_rate),
-                                   metrics=["accuracy"])
-                classifier.fit(subset, epochs=1, steps_per_epoch=steps, verbose=0)
+                                   metrics=["accuracy"],
+                                   steps_per_execution=STEPS_PER_EXECUTION)
+                classifier.fit(subset, epochs=1, verbose=0)
                 _, accuracy = classifier.evaluate(x_test, y_test, batch_size=1024,
                                                   verbose=0)
                 rows.append({"labels": budget, "seed": seed, "setting": setting,
