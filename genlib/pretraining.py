@@ -120,8 +120,8 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
             index = balanced_subset(y_train, budget, seed=seed)
             # `steps` steps in one epoch: Keras starts an epoch more slowly than it
             # trains the few steps of an epoch over a few hundred labels. A finite
-            # dataset, not steps_per_epoch: with steps_per_execution, Keras would round
-            # steps_per_epoch up to a multiple of it.
+            # dataset, not steps_per_epoch, which Keras would round up to a
+            # multiple of steps_per_execution.
             subset = make_dataset(x_train[index], y_train[index],
                                   batch_size=batch_size, shuffle=True, seed=seed)
             subset = subset.repeat().take(steps)
@@ -142,8 +142,8 @@ def pretraining_experiment(encoder, x_train, y_train, x_test, y_test, *,
     return pd.DataFrame(rows)
 
 
-def linear_probe(encoder, x_train, y_train, x_test, y_test, *, label_budgets=(500, 2000),
-                 seeds=(0, 1, 2)):
+def linear_probe(encoder, x_train, y_train, x_test, y_test, *,
+                 label_budgets=(500, 2000), seeds=(0, 1, 2)):
     """Test accuracy of a logistic regression trained to convergence on the frozen codings.
 
     The direct test of an encoder's features: the images are encoded once, then for every
@@ -188,7 +188,7 @@ def linear_probe(encoder, x_train, y_train, x_test, y_test, *, label_budgets=(50
     train_codings = encoder.predict(x_train, batch_size=1024, verbose=0)
     test_codings = encoder.predict(x_test, batch_size=1024, verbose=0)
     rows = []
-    # Tiny problems: one thread is far faster than several that wait for one another.
+    # Tiny problems: one thread beats several that wait for one another.
     with threadpool_limits(limits=1):
         for budget in budgets:
             for seed in seeds:
@@ -196,8 +196,9 @@ def linear_probe(encoder, x_train, y_train, x_test, y_test, *, label_budgets=(50
                 classifier = make_pipeline(StandardScaler(),
                                            LogisticRegression(max_iter=2000))
                 classifier.fit(train_codings[index], np.asarray(y_train)[index])
+                accuracy = classifier.score(test_codings, y_test)
                 rows.append({"labels": budget, "seed": seed,
-                             "test_accuracy": float(classifier.score(test_codings, y_test))})
+                             "test_accuracy": float(accuracy)})
     return pd.DataFrame(rows)
 
 
