@@ -17,7 +17,8 @@ OLDEST_STAMP := $(OLDEST_VENV)/.installed
 # the pinned environment's tools and run there only.
 TOOLING_TESTS := tests/test_notebook_tool.py tests/test_chapters_notebooks.py \
                  tests/test_results_page.py tests/test_deployment.py tests/test_book.py \
-                 tests/test_browser.py tests/toc.py tests/test_budgets.py
+                 tests/test_browser.py tests/toc.py tests/test_budgets.py \
+                 tests/test_benchmark.py
 # The chapters test-oldest runs as in Colab: transposed convolutions, activity
 # regularization, the GAN's training step (the parts of Keras that changed).
 OLDEST_CHAPTERS := 03_convolutional or 05_sparse or 07_generative

@@ -35,21 +35,21 @@ _EPOCHS = {
     # since the PCA check must hold in both) and on Fashion-MNIST (quick mode has 18x
     # fewer images, so more epochs still mean far fewer training steps).
     "linear_ae_3d": (300, 300),
-    "linear_ae_fashion": (15, 100),
+    "linear_ae_fashion": (15, 50),
     # Chapter 2: the classic recipe (batch 32, Nadam at its default rate) against a faster
     # schedule (batch 256, a higher rate decaying to zero); greedy layer-wise phases;
     # the classifiers of the pretraining experiment (trained on a few hundred labels).
     "stacked_ae_classic": (20, 3),
     "stacked_ae": (16, 12),
-    "greedy_phase": (4, 15),
-    "greedy_finetune": (4, 10),
-    "too_powerful": (150, 60),
+    "greedy_phase": (4, 8),
+    "greedy_finetune": (4, 5),
+    "too_powerful": (150, 30),
     # Chapter 3: convolutional and recurrent autoencoders (the recurrent one is the slowest
     # model of the chapter: about 20 s per epoch on two cores). The convolutional entry
     # also trains the upsampling exercise's model; together they were half of the
     # chapter's quick run.
-    "conv_ae": (4, 5),
-    "rnn_ae": (11, 2),
+    "conv_ae": (4, 3),
+    "rnn_ae": (11, 1),
     # Chapter 4: the plain, Gaussian-noise and dropout 784-100-30 autoencoders (batch 256,
     # the same epochs for the three); the short runs of the noise sweep and of the
     # salt-and-pepper exercise (20,000 images, batch 64).
@@ -60,13 +60,13 @@ _EPOCHS = {
     # runs of the sparsity-weight sweep; the exercises' models.
     "sparse_ae": (12, 12),
     "l1_equivalence": (1, 1),
-    "sparse_sweep": (3, 4),
+    "sparse_sweep": (3, 2),
     "sparse_exercise": (5, 6),
     # Chapter 6: variational autoencoders, 10-D codings (the quality target) and 2-D
     # codings (the latent map), the latent-weight experiment and the digits exercise.
     "vae": (16, 8),
     "vae_2d": (10, 8),
-    "vae_latent_weight": (8, 4),
+    "vae_latent_weight": (8, 2),
     "vae_digits": (60, 15),
     # Chapter 7: GANs, in epochs of run.steps("gan_epoch") steps of 128 images (not passes
     # over the data): the dense GAN, its remedies and replay exercise (the same budget, for
@@ -90,7 +90,7 @@ _REPEATS = {
 
 # Gradient steps, for experiments whose data size varies within a run, as (full, quick).
 _STEPS = {
-    "pretraining_classifier": (800, 300),
+    "pretraining_classifier": (800, 150),
     # Chapter 7: the steps of one GAN "epoch" (how often progress and samples are shown).
     "gan_epoch": (100, 10),
     # Chapter 7: DCGAN steps timed with and without XLA (after a warm-up step).
@@ -169,7 +169,7 @@ class RunMode:
         """Number of gradient steps for ``experiment`` in this mode.
 
         >>> RunMode.named("quick").steps("pretraining_classifier")
-        300
+        150
         """
         return _look_up(self._steps, experiment, "step budget", "_STEPS")
 

@@ -107,10 +107,37 @@ def machine() -> dict:
     }
 
 
-def run_chapter(name: str, mode: str) -> tuple[float, dict]:
+#: How many of a chapter's slowest cells the report prints and records.
+SLOWEST_CELLS = 5
+
+
+def cell_seconds(cell) -> float:
+    """How long a code cell executed by nbclient took, from the timestamps it records."""
+    times = cell.get("metadata", {}).get("execution", {})
+    start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    # Python 3.10 reads no "Z" suffix.
+    start, end = (datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                  for stamp in (start, end))
+    return (end - start).total_seconds()
+
+
+def slowest_cells(notebook, count: int = SLOWEST_CELLS) -> list[dict]:
+    """The notebook's ``count`` slowest code cells: their number (1 = the first code cell),
+    seconds and first line, so that a budget discussion starts from where the time goes."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    timed = [{"cell": number, "seconds": round(cell_seconds(cell), 1),
+              "first_line": cell.source.strip().splitlines()[0][:70] if cell.source.strip()
+              else ""} for number, cell in enumerate(cells, start=1)]
+    return sorted(timed, key=lambda entry: -entry["seconds"])[:count]
+
+
+def run_chapter(name: str, mode: str) -> tuple[float, dict, list[dict]]:
     """Execute one chapter notebook in ``mode`` from an empty folder.
 
-    Returns the wall time and the results the chapter recorded (``genlib.record_result``).
+    Returns the wall time, the results the chapter recorded (``genlib.record_result``) and
+    its slowest cells (:func:`slowest_cells`).
     """
     import nbclient
     import nbformat
@@ -127,7 +154,7 @@ def run_chapter(name: str, mode: str) -> tuple[float, dict]:
         elapsed = time.perf_counter() - start
         lines = results_file.read_text().splitlines() if results_file.exists() else []
         results = {record["name"]: record["value"] for record in map(json.loads, lines)}
-        return elapsed, results
+        return elapsed, results, slowest_cells(notebook)
 
 
 def run_ci() -> tuple[float, float]:
@@ -245,16 +272,20 @@ def main(argv=None) -> int:
     for mode in args.mode or ["quick", "full"]:
         results = {}
         for chapter in chapters:
-            seconds, metrics = run_chapter(chapter, mode)
+            seconds, metrics, slowest = run_chapter(chapter, mode)
             budget = BUDGETS.get(chapter, {}).get(mode)
             ok = budget is None or seconds <= budget
             over |= not ok
             results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget,
-                                "within_budget": ok, "results": metrics}
+                                "within_budget": ok, "results": metrics,
+                                "slowest_cells": slowest}
             budget_text = f"budget {budget} s" if budget else "no budget"
             print(
                 f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})"
             )
+            for entry in slowest[:3]:
+                print(f"{'':8}cell {entry['cell']:<3} {entry['seconds']:7.1f} s  "
+                      f"{entry['first_line']}")
             failed = failed_claims(metrics) if mode == "full" else []
             over |= bool(failed)
             for metric, value in metrics.items():
