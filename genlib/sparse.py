@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from genlib._validation import as_array, check_positive_int, check_sizes
+from genlib._validation import as_array, check_positive_int, check_real, check_sizes
 from genlib.compat import activity_loss
 
 #: Mean activations are clipped to ``[CLIP_EPSILON, 1 - CLIP_EPSILON]`` before the
@@ -342,6 +342,8 @@ class SparsityEvaluation:
     >>> evaluation = SparsityEvaluation(0.0110, 0.0102, codings)
     >>> round(evaluation.regularization, 4), evaluation.mean_activation
     (0.0008, 0.2)
+    >>> evaluation.dead_neurons(), evaluation.median_active(0.1), evaluation.median_near_zero()
+    (0, 1.0, 1.0)
     """
 
     loss: float
@@ -366,6 +368,22 @@ class SparsityEvaluation:
     def active_per_image(self, threshold: float = 0.5) -> np.ndarray:
         """:func:`active_neurons_per_image` of the codings."""
         return active_neurons_per_image(self.codings, threshold=threshold)
+
+    def median_active(self, threshold: float = 0.5) -> float:
+        """The median over the images of their number of activations above ``threshold``."""
+        return float(np.median(self.active_per_image(threshold)))
+
+    def median_near_zero(self, threshold: float = 0.01) -> float:
+        """The median over the images of their number of activations below ``threshold``
+        (in (0, 1])."""
+        threshold = check_real(threshold, "threshold", low=0, high=1, low_open=True)
+        return float(np.median(np.sum(self.codings < threshold, axis=1)))
+
+    def dead_neurons(self, threshold: float = 0.01) -> int:
+        """How many neurons have a mean activation below ``threshold`` (in (0, 1]) over the
+        images: neurons that hardly ever fire."""
+        threshold = check_real(threshold, "threshold", low=0, high=1, low_open=True)
+        return int(np.sum(self.mean_per_neuron < threshold))
 
 
 def evaluate_sparsity(autoencoder, x, *,

@@ -401,3 +401,22 @@ def test_evaluation_needs_an_encoder_and_a_decoder():
     with pytest.raises(ValueError, match="non-empty batch of images"):
         evaluate_sparsity(build_sparse_autoencoder(coding_size=4, hidden_sizes=(3,), image_shape=(2, 2)),
                           np.zeros((0, 2, 2)))
+
+
+def test_the_evaluation_counts_dead_neurons_and_the_median_image():
+    # Neuron 0 never fires, neuron 1 fires hard on half the images, neuron 2 a little always.
+    codings = np.array([[0.0, 0.9, 0.2], [0.0, 0.0, 0.2], [0.005, 0.8, 0.2], [0.0, 0.0, 0.2]])
+    evaluation = SparsityEvaluation(0.0, 0.0, codings)
+    assert evaluation.dead_neurons() == 1
+    assert evaluation.dead_neurons(0.3) == 2  # neuron 2's mean, 0.2, is below 0.3
+    assert evaluation.median_active(0.5) == 0.5  # images activate 1, 0, 1, 0 neurons
+    assert evaluation.median_active(0.1) == 1.5
+    assert evaluation.median_near_zero() == 1.5  # 1, 2, 1, 2 activations below 0.01
+
+
+@pytest.mark.parametrize("threshold", [0, -0.1, 1.5, "0.01", float("nan")])
+def test_the_evaluation_refuses_a_threshold_outside_0_1(threshold):
+    evaluation = SparsityEvaluation(0.0, 0.0, np.zeros((2, 3)))
+    for measure in (evaluation.dead_neurons, evaluation.median_near_zero):
+        with pytest.raises(ValueError, match=r"threshold must be a number in \(0, 1\]"):
+            measure(threshold)
