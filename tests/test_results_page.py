@@ -7,6 +7,7 @@ import doctest
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tools import benchmark, results_page
@@ -114,7 +115,8 @@ def test_the_benchmark_keeps_the_book_time_when_chapters_are_measured_again(tmp_
     assert saved["book"]["seconds"] == 1500.0 and saved["book"]["within_budget"]
     assert saved["book"]["cores_busy"] == 1.8 and saved["book"]["cpu_seconds"] == 2700.0
     # main() re-reads the file and replaces only the chapters it measured.
-    monkeypatch.setattr(benchmark, "run_chapter", lambda name, mode: (1.0, {}))
+    empty = nbformat.v4.new_notebook()
+    monkeypatch.setattr(benchmark, "run_chapter", lambda name, mode: (1.0, {}, empty))
     monkeypatch.setattr(benchmark, "machine", lambda: {"cpus": 2, "processor": "x", "python": "3",
                                                        "tensorflow": "2", "keras": "3"})
     (tmp_path / "chapters").mkdir()
@@ -132,3 +134,51 @@ def test_no_record_times_ci_without_writing(tmp_path, monkeypatch):
     assert not list(tmp_path.rglob("*.json"))
     assert benchmark.main(["--ci"]) == 0
     assert json.loads((tmp_path / "benchmarks" / "results-full.json").read_text())["ci"]
+
+
+def test_every_exercise_with_how_it_is_graded_and_its_solutions_time(tmp_path):
+    root = tmp_path / "repo"
+    (root / "chapters").mkdir(parents=True)
+    (root / "_toc.yml").write_text("chapters:\n  - file: chapters/03_demo\n")
+    (root / "chapters" / "03_demo.md").write_text("""# Demo
+
+:::{exercise} Checked by code
+:label: ex-checked
+
+Call `ch03.check_something(my_function)`.
+:::
+
+:::{exercise} With a rubric
+:label: ex-rubric
+
+Compare.
+:::
+
+:::{solution-start} ex-rubric
+:::
+
+It wins.
+
+:::{admonition} Rubric
+- One point.
+:::
+
+:::{solution-end}
+:::
+
+:::{exercise} Not yet gradeable
+:label: ex-open
+
+Discuss.
+:::
+""")
+    write(tmp_path, "full", {"03_demo": {"seconds": 90.0, "results": {},
+                                         "exercise_seconds": {"3.1": 0.4, "3.2": 125.0}}})
+    table = Report.load(tmp_path, root=root).exercises_table()
+    rows = table.splitlines()[2:]
+    assert rows == [
+        "| 3.1 Checked by code | checker `ch03.check_something` | 0 s | not measured |",
+        "| 3.2 With a rubric | rubric | 2 min 05 s | not measured |",
+        '| 3.3 Not yet gradeable | <span class="over-budget">no rubric yet</span> | '
+        "not measured | not measured |",
+    ]

@@ -133,11 +133,29 @@ def slowest_cells(notebook, count: int = SLOWEST_CELLS) -> list[dict]:
     return sorted(timed, key=lambda entry: -entry["seconds"])[:count]
 
 
-def run_chapter(name: str, mode: str) -> tuple[float, dict, list[dict]]:
+def exercise_seconds(notebook) -> dict[str, float]:
+    """How long each exercise's worked solution took: its code cells (tagged ``solution``,
+    after the ``#### Solution to Exercise C.K`` heading), by exercise number ``"C.K"``."""
+    from tools.notebooks import SOLUTION_HEADING_PATTERN, is_solution
+
+    seconds, current = {}, None
+    for cell in notebook.cells:
+        if not is_solution(cell):
+            current = None
+        elif cell.cell_type == "markdown":
+            if match := SOLUTION_HEADING_PATTERN.match(cell.source):
+                current = match["number"]
+                seconds.setdefault(current, 0.0)
+        elif current is not None:
+            seconds[current] += cell_seconds(cell)
+    return {number: round(value, 1) for number, value in seconds.items()}
+
+
+def run_chapter(name: str, mode: str) -> tuple[float, dict, object]:
     """Execute one chapter notebook in ``mode`` from an empty folder.
 
     Returns the wall time, the results the chapter recorded (``genlib.record_result``) and
-    its slowest cells (:func:`slowest_cells`).
+    the executed notebook (for :func:`slowest_cells` and :func:`exercise_seconds`).
     """
     import nbclient
     import nbformat
@@ -154,7 +172,7 @@ def run_chapter(name: str, mode: str) -> tuple[float, dict, list[dict]]:
         elapsed = time.perf_counter() - start
         lines = results_file.read_text().splitlines() if results_file.exists() else []
         results = {record["name"]: record["value"] for record in map(json.loads, lines)}
-        return elapsed, results, slowest_cells(notebook)
+        return elapsed, results, notebook
 
 
 def run_ci() -> tuple[float, float]:
@@ -272,13 +290,15 @@ def main(argv=None) -> int:
     for mode in args.mode or ["quick", "full"]:
         results = {}
         for chapter in chapters:
-            seconds, metrics, slowest = run_chapter(chapter, mode)
+            seconds, metrics, executed = run_chapter(chapter, mode)
+            slowest = slowest_cells(executed)
             budget = BUDGETS.get(chapter, {}).get(mode)
             ok = budget is None or seconds <= budget
             over |= not ok
             results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget,
                                 "within_budget": ok, "results": metrics,
-                                "slowest_cells": slowest}
+                                "slowest_cells": slowest,
+                                "exercise_seconds": exercise_seconds(executed)}
             budget_text = f"budget {budget} s" if budget else "no budget"
             print(
                 f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})"

@@ -262,6 +262,39 @@ def exercise_numbers(path: Path | str) -> dict[str, str]:
     return numbers
 
 
+#: A checker call in an exercise's text: ``ch01.check_principal_angles(my_principal_angles)``.
+CHECKER_CALL = re.compile(r"\b(?P<module>ch\d\d)\.(?P<function>check_\w+)\(")
+#: The title of the admonition that holds an exercise's grading rubric, in its solution.
+RUBRIC_TITLE = "Rubric"
+
+
+@dataclass
+class ExerciseSummary:
+    """What an instructor needs to know of one exercise before handing it out."""
+
+    number: str  # "C.K"
+    title: str
+    checker: str | None  # "genlib.exercises.ch01.check_principal_angles", if it has one
+    has_rubric: bool  # its worked solution holds a `Rubric` admonition
+
+
+def exercise_summaries(path: Path | str) -> list[ExerciseSummary]:
+    """Every exercise of a chapter file, in order: its number, title, checker and rubric."""
+    path = Path(path)
+    prefix = "" if (number := chapter_number(path)) is None else f"{number}."
+    summaries = []
+    for directive in iter_directives(_without_front_matter(path.read_text(encoding="utf-8"))):
+        if directive.name in EXERCISE_DIRECTIVES:
+            call = CHECKER_CALL.search("\n".join(directive.body))
+            checker = f"genlib.exercises.{call['module']}.{call['function']}" if call else None
+            summaries.append(ExerciseSummary(f"{prefix}{len(summaries) + 1}",
+                                             directive.argument.strip(), checker, False))
+        elif (directive.name == "admonition" and directive.argument.strip() == RUBRIC_TITLE
+              and summaries):
+            summaries[-1].has_rubric = True
+    return summaries
+
+
 def heading_labels(path: Path | str) -> dict[str, str | None]:
     """Map each ``(label)=`` target in a Markdown file to the title of the heading it precedes.
 

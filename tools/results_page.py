@@ -355,6 +355,30 @@ class Report:
                 parts += [f"**{self.chapter_link(chapter)}**", markdown_table(header, rows)]
         return "\n\n".join(parts)
 
+    def exercises_table(self) -> str:
+        """Every exercise of the book's chapters: how it is graded (a checker, or the rubric in
+        its worked solution) and how long its worked solution ran in each mode."""
+        from tools.notebooks import exercise_summaries
+
+        rows = []
+        for chapter in self.toc_chapters():
+            path = self.root / "chapters" / f"{chapter}.md"
+            if not path.is_file():
+                continue
+            times = {mode: self.recorded(mode).get(chapter, {}).get("exercise_seconds", {})
+                     for mode in MODES}
+            for exercise in exercise_summaries(path):
+                if exercise.checker:
+                    graded = f"checker `{exercise.checker.removeprefix('genlib.exercises.')}`"
+                else:
+                    graded = "rubric" if exercise.has_rubric else OVER.format("no rubric yet")
+                rows.append([f"{exercise.number} {exercise.title}", graded,
+                             *(format_seconds(times[mode].get(exercise.number))
+                               if exercise.number in times[mode] else NOT_MEASURED
+                               for mode in MODES)])
+        return markdown_table(["exercise", "graded by", "solution's run time, full mode",
+                               "quick mode"], rows)
+
     def metrics_table(self) -> str:
         """Per chapter: each result in full and quick mode, next to its classic reference."""
         def rows(chapter):
