@@ -218,6 +218,21 @@ def _check_experiment(encoder, x_train, y_train, x_test, y_test, label_budgets, 
     return budgets, seeds, steps
 
 
+def accuracies(results, setting, labels):
+    """The test accuracies of one ``setting`` at one label budget, one per seed: what
+    :func:`genlib.claims.tie_or_ranking` compares.
+
+    >>> import pandas as pd
+    >>> results = pd.DataFrame({"labels": [500, 500, 100], "seed": [0, 1, 0],
+    ...                         "setting": ["from scratch"] * 3,
+    ...                         "test_accuracy": [0.70, 0.72, 0.60]})
+    >>> accuracies(results, "from scratch", 500)
+    array([0.7 , 0.72])
+    """
+    chosen = (results.labels == labels) & (results.setting == setting)
+    return results[chosen].test_accuracy.to_numpy()
+
+
 def summarize(results):
     """Mean ± standard deviation of the test accuracy per label budget and setting.
 
