@@ -94,6 +94,43 @@ def failed_claims(results) -> list[str]:
                   if name.startswith("claim.") and value != 1.0)
 
 
+def beats(a, b, *, lower_is_better: bool = True) -> bool:
+    """Whether A is better than B by more than the seed-to-seed spread.
+
+    The rule of :func:`tie_or_ranking`, as a yes or no for :func:`check_claim`: the gap
+    between the means must exceed the larger standard deviation (``ddof=1``) of the two.
+    With one seed each the spread is unknown, and the answer is no.
+
+    Parameters
+    ----------
+    a, b : sequence of float
+        The same measurement for each seed, of A and of B (the same number of seeds).
+    lower_is_better : bool, default True
+        Whether a lower value is better (a distance, an error) or a higher one.
+
+    Examples
+    --------
+    >>> beats([1.0, 1.2, 1.1], [2.0, 2.1, 1.9])
+    True
+    >>> beats([1.0, 1.4, 1.2], [1.3, 1.1, 1.5]), beats([1.0], [2.0])
+    (False, False)
+    """
+    a, b = _paired(a, b)
+    if len(a) < 2:
+        return False
+    gap = b.mean() - a.mean() if lower_is_better else a.mean() - b.mean()
+    return bool(gap > max(a.std(ddof=1), b.std(ddof=1)))
+
+
+def _paired(a, b):
+    a = as_array(a, "a", ndim=1).astype(float)
+    b = as_array(b, "b", ndim=1).astype(float)
+    if len(a) != len(b):
+        raise ValueError(f"a and b must hold one measurement per seed, for the same seeds: "
+                         f"got {len(a)} and {len(b)}")
+    return a, b
+
+
 def tie_or_ranking(a, b, *, names=("A", "B"), lower_is_better: bool = True) -> str:
     """Compare two measurements repeated over seeds: a ranking, or a tie within the spread.
 
@@ -118,20 +155,17 @@ def tie_or_ranking(a, b, *, names=("A", "B"), lower_is_better: bool = True) -> s
     >>> tie_or_ranking([1.0, 1.4, 1.2], [1.3, 1.1, 1.5], names=("DDPM", "DCGAN"))
     'DDPM and DCGAN are tied (1.2 ± 0.2 against 1.3 ± 0.2 over 3 seeds)'
     """
-    a = as_array(a, "a", ndim=1).astype(float)
-    b = as_array(b, "b", ndim=1).astype(float)
+    a, b = _paired(a, b)
     first, second = names
-    if len(a) != len(b):
-        raise ValueError(f"a and b must hold one measurement per seed, for the same seeds: "
-                         f"got {len(a)} and {len(b)}")
     if len(a) < 2:
         return (f"{first} measured {a[0]:.3g} and {second} {b[0]:.3g}, one seed each: the "
                 "seed-to-seed spread is unknown, so this is no ranking")
-    spread = max(a.std(ddof=1), b.std(ddof=1))
     summary = (f"({a.mean():.3g} ± {a.std(ddof=1):.1g} against {b.mean():.3g} ± "
                f"{b.std(ddof=1):.1g} over {len(a)} seeds)")
-    gap = b.mean() - a.mean() if lower_is_better else a.mean() - b.mean()
-    if abs(gap) <= spread:
+    if beats(a, b, lower_is_better=lower_is_better):
+        better, worse = first, second
+    elif beats(b, a, lower_is_better=lower_is_better):
+        better, worse = second, first
+    else:
         return f"{first} and {second} are tied {summary}"
-    better, worse = (first, second) if gap > 0 else (second, first)
     return f"{better} is better than {worse} {summary}"

@@ -218,19 +218,23 @@ def build_dcgan_generator(coding_size: int = 100, *, filters=(128, 64),
 
 
 def build_dcgan_discriminator(filters=(64, 128), *, kernel_size: int = 5,
-                              dropout: float = 0.3, minibatch_stddev=False):
+                              dropout: float = 0.3, batch_norm: bool = False,
+                              minibatch_stddev=False):
     """A DCGAN discriminator: two stride-2 convolutions with leaky ReLU, then one logit.
 
     Strided convolutions (``filters[0]`` then ``filters[1]`` maps of ``kernel_size`` ×
     ``kernel_size``) instead of pooling let the network learn its own downsampling; leaky
     ReLU keeps gradients flowing to the generator even for inputs the discriminator
     rejects; dropout after each convolution regularizes it. The output is a logit.
+    ``batch_norm=True`` normalizes the second convolution's outputs, as the DCGAN paper
+    does after every layer but the input one; the GAN judges real and fake images in
+    separate batches, so each batch is normalized with its own statistics.
     ``minibatch_stddev=True`` adds a :class:`MinibatchStdDev` feature map before the
     second convolution.
 
     Examples
     --------
-    >>> discriminator = build_dcgan_discriminator(filters=(32, 64))
+    >>> discriminator = build_dcgan_discriminator(filters=(32, 64), batch_norm=True)
     >>> discriminator.output_shape
     (None, 1)
     """
@@ -238,6 +242,7 @@ def build_dcgan_discriminator(filters=(64, 128), *, kernel_size: int = 5,
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     extra = [MinibatchStdDev()] if minibatch_stddev else []
+    normalization = [keras.layers.BatchNormalization()] if batch_norm else []
     return keras.Sequential([
         keras.Input(IMAGE_SHAPE),
         keras.layers.Reshape((*IMAGE_SHAPE, 1)),
@@ -246,6 +251,7 @@ def build_dcgan_discriminator(filters=(64, 128), *, kernel_size: int = 5,
         keras.layers.Dropout(dropout),
         *extra,
         keras.layers.Conv2D(second, kernel_size, strides=2, padding="same"),
+        *normalization,
         keras.layers.LeakyReLU(0.2),
         keras.layers.Dropout(dropout),
         keras.layers.Flatten(),
@@ -649,13 +655,15 @@ class GAN(keras.Model):
 
 
 def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
-            batch_size: int = 128, learning_rate: float = 2e-4, labels=None,
+            batch_size: int = 128, learning_rate: float = 2e-4,
+            generator_learning_rate: float | None = None, labels=None,
             callbacks=(), seed: int | None = 42, jit_compile="auto") -> TrainingRun:
     """Compile and train a GAN with the course's settings; return the history and time.
 
     Two Adam optimizers with ``learning_rate`` and ``beta_1=0.5``, the DCGAN paper's
     settings (Radford et al. 2015): the smaller momentum makes each network react faster
-    to the other's moves. The real images (in [-1, 1]) come from :func:`gan_dataset`,
+    to the other's moves. ``generator_learning_rate`` (default: ``learning_rate``) gives
+    the generator its own rate. The real images (in [-1, 1]) come from :func:`gan_dataset`,
     repeated, so an *epoch* is ``steps_per_epoch`` steps of ``batch_size`` images, not a
     pass over the data: it only sets how often the callbacks report. A conditional GAN
     (``GAN(..., n_classes=...)``) also needs ``labels``, one class index per image.
@@ -673,11 +681,15 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
     epochs = check_positive_int(epochs, "epochs")
     steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    if generator_learning_rate is None:
+        generator_learning_rate = learning_rate
+    generator_learning_rate = check_real(generator_learning_rate, "generator_learning_rate",
+                                         low=0, low_open=True)
     if (labels is None) == bool(gan.n_classes):
         raise ValueError(_pairing_error(gan.n_classes))
     dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
     gan.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5),
-                keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                keras.optimizers.Adam(generator_learning_rate, beta_1=0.5),
                 jit_compile=jit_compile)
     start = time.perf_counter()
     history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,

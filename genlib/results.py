@@ -1,9 +1,15 @@
-"""Record the numbers a chapter measures, for the repository's benchmark script.
+"""Record the numbers a chapter measures, and read the measurements genlib ships.
 
 A chapter prints its results for the reader and also passes the key ones to
 :func:`record_result`. When the environment variable ``GENLIB_RESULTS_FILE`` names a file
 (``tools/benchmark.py`` sets it), each result is appended to it as one JSON line; otherwise
 nothing is written. The benchmark then compares the results with the course's targets.
+
+Some experiments cost far more than a chapter's budget (an ablation: many variants, each
+trained with several seeds). A script of the repository runs them (``tools/gan_recipes.py``)
+and appends one JSON line per run to ``genlib/recorded/NAME.jsonl``, which is installed with
+the package; :func:`recorded_runs` reads it, so that a chapter prints the table from the
+measurements themselves, with their machine and date.
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from importlib import resources
+
+RECORDED = ("gan_recipes",)
 
 ENV_VAR = "GENLIB_RESULTS_FILE"
 
@@ -35,3 +44,40 @@ def record_result(name: str, value: float) -> float:
                 json.dumps({"name": name, "value": value, "mode": current_mode().name}) + "\n"
             )
     return value
+
+
+def recorded_runs(name: str):
+    """The runs recorded by one of the repository's measurement scripts, as a table.
+
+    Parameters
+    ----------
+    name : str
+        The measurement, one of :data:`RECORDED` (``"gan_recipes"``: chapter 7's DCGAN
+        recipes, recorded by ``tools/gan_recipes.py``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, in the order they were recorded: the script's measurements (e.g.
+        ``frechet``, ``train_seconds``), its options flattened into columns (e.g. ``seed``,
+        ``batch_size``), the machine (``cpus``, ``tensorflow``, ``keras``) and ``date``.
+
+    Examples
+    --------
+    >>> runs = recorded_runs("gan_recipes")
+    >>> {"name", "seed", "frechet", "classes_covered", "train_seconds"} <= set(runs.columns)
+    True
+    """
+    import pandas as pd
+
+    if name not in RECORDED:
+        raise ValueError(f"no recorded measurement is called {name!r}; genlib ships "
+                         f"{', '.join(map(repr, RECORDED))}")
+    text = (resources.files("genlib") / "recorded" / f"{name}.jsonl").read_text("utf-8")
+    rows = []
+    for record in map(json.loads, text.splitlines()):
+        options = {key: value for key, value in record.pop("options").items()
+                   if key not in record}
+        machine = record.pop("machine", {})
+        rows.append({**record, **options, **machine})
+    return pd.DataFrame(rows)

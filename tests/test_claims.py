@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from genlib.claims import check_claim, failed_claims, tie_or_ranking
+from genlib.claims import beats, check_claim, failed_claims, tie_or_ranking
 
 
 @pytest.fixture
@@ -56,6 +56,17 @@ def test_a_gap_within_the_spread_is_a_tie():
     assert "one seed each" in tie_or_ranking([1.0], [2.0])
     with pytest.raises(ValueError, match="one measurement per seed"):
         tie_or_ranking([1.0, 2.0], [1.0])
+
+
+def test_beats_needs_a_gap_larger_than_either_spread():
+    assert beats([1.0, 1.2], [2.0, 2.2])
+    assert not beats([2.0, 2.2], [1.0, 1.2])
+    assert beats([2.0, 2.2], [1.0, 1.2], lower_is_better=False)
+    # Gap 0.5: larger than A's spread (0.07), smaller than B's (0.71).
+    assert not beats([1.0, 1.1], [1.05, 2.05])
+    assert not beats([1.0], [5.0])  # one seed: the spread is unknown
+    with pytest.raises(ValueError, match="one measurement per seed"):
+        beats([1.0, 2.0], [1.0])
 
 
 def test_the_full_mode_book_build_stops_on_a_false_claim(results_file, monkeypatch):

@@ -407,3 +407,32 @@ def test_conditional_gan_errors_say_what_to_do():
 def test_fit_gan_checks_its_arguments():
     with pytest.raises(ValueError, match="learning_rate"):
         G.fit_gan(small_dense_gan(), real_batch(64), epochs=1, learning_rate=0)
+    with pytest.raises(ValueError, match="generator_learning_rate"):
+        G.fit_gan(small_dense_gan(), real_batch(64), epochs=1, generator_learning_rate=-1)
+
+
+def test_fit_gan_gives_the_generator_its_own_learning_rate():
+    model = small_dense_gan()
+    G.fit_gan(model, real_batch(64), epochs=1, steps_per_epoch=1, batch_size=32,
+              generator_learning_rate=4e-4)
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(4e-4)
+
+
+def test_dcgan_discriminator_batch_norm_normalizes_real_and_fake_batches_apart():
+    # One BatchNormalization layer, after the second convolution (not on the input layer);
+    # in training mode each batch uses its own statistics: a batch's logits do not depend
+    # on another batch judged in the same step.
+    plain = G.build_dcgan_discriminator(filters=(4, 8))
+    normalized = G.build_dcgan_discriminator(filters=(4, 8), batch_norm=True, dropout=0.0)
+    kinds = [type(layer).__name__ for layer in normalized.layers]
+    assert kinds.count("BatchNormalization") == 1
+    second_convolution = len(kinds) - 1 - kinds[::-1].index("Conv2D")
+    assert kinds.index("BatchNormalization") == second_convolution + 1
+    assert len(normalized.layers) == len(plain.layers) + 1
+    batch = real_batch(8)
+    alone = normalized(batch, training=True).numpy()
+    normalized(real_batch(8, seed=1), training=True)
+    np.testing.assert_allclose(normalized(batch, training=True).numpy(), alone, rtol=1e-5)
+    mixed = normalized(np.concatenate([batch, real_batch(8, seed=1)]), training=True)
+    assert not np.allclose(mixed.numpy()[:8], alone, atol=1e-4)
