@@ -683,8 +683,8 @@ def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
     if generator_learning_rate is None:
         generator_learning_rate = learning_rate
-    generator_learning_rate = check_real(generator_learning_rate, "generator_learning_rate",
-                                         low=0, low_open=True)
+    generator_learning_rate = check_real(
+        generator_learning_rate, "generator_learning_rate", low=0, low_open=True)
     if (labels is None) == bool(gan.n_classes):
         raise ValueError(_pairing_error(gan.n_classes))
     dataset = gan_dataset(images, labels, batch_size=batch_size, seed=seed).repeat()
