@@ -75,8 +75,8 @@ _EPOCHS = {
     # GAN exercise (the DCGAN's recipe, 4,000 steps), and chapter 6's VAE, retrained for
     # the side-by-side comparison (with fewer epochs than in chapter 6).
     "dense_gan": (30, 3),
-    "dcgan": (80, 12),
-    "conditional_gan": (40, 8),
+    "dcgan": (80, 4),
+    "conditional_gan": (40, 4),
     "vae_comparison": (10, 2),
     # Chapter 8: the DDPM, in epochs of run.steps("ddpm_epoch") steps of 64 images (the
     # costliest model of the chapter: about 0.1 s per step on two cores). The VAE and the
