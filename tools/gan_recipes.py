@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: `from tools.benchmark import ...`
+    sys.path.insert(0, str(ROOT))
 OUTPUT = ROOT / "genlib" / "recorded" / "gan_recipes.jsonl"
 
 
@@ -146,6 +148,7 @@ def main(argv=None) -> int:
         to_gan_range,
     )
     from genlib.precision_recall import precision_recall
+    from tools.benchmark import cpu_model
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -184,7 +187,8 @@ def main(argv=None) -> int:
         "smallest_share": round(float(coverage.shares.min()), 4),
         "precision": round(quality.precision, 3), "recall": round(quality.recall, 3),
         "train_seconds": round(seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "tensorflow": tf.__version__,
+        "machine": {"cpus": os.cpu_count(), "processor": cpu_model(),
+                    "tensorflow": tf.__version__,
                     "keras": keras.__version__},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
