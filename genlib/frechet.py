@@ -35,17 +35,15 @@ model's score.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 import scipy.linalg
 from threadpoolctl import threadpool_limits
 
+from genlib import pretrained
 from genlib._validation import check_real
 from genlib.data import CLASS_NAMES, IMAGE_SHAPE
 
@@ -59,9 +57,6 @@ DEFAULT_N_IMAGES = 10_000
 #: Images per forward pass when extracting features (their activations take ~100 MB).
 BATCH_SIZE = 500
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-WEIGHTS_PATH = WEIGHTS_DIR / "fashion_classifier.weights.h5"
-PROVENANCE_PATH = WEIGHTS_DIR / "fashion_classifier.json"
 
 _ACCEPTED_SHAPES = "(n, 28, 28), (n, 28, 28, 1) or (n, 784)"
 
@@ -129,10 +124,6 @@ def build_classifier(dropout: float = 0.3, *, seed: int = 0) -> keras.Model:
     return keras.Model(inputs, outputs, name="fashion_classifier")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def classifier_provenance() -> dict:
     """Where the shipped classifier comes from: accuracies, training settings, versions.
 
@@ -145,13 +136,7 @@ def classifier_provenance() -> dict:
     >>> record["test_accuracy"] > 0.9, record["n_features"]
     (True, 128)
     """
-    if not PROVENANCE_PATH.is_file():
-        raise FileNotFoundError(
-            f"The classifier's provenance record {PROVENANCE_PATH} is missing: this "
-            f"installation of genlib is incomplete. Reinstall genlib, or retrain the "
-            f"classifier with `python tools/train_classifier.py --force`."
-        )
-    return json.loads(PROVENANCE_PATH.read_text(encoding="utf-8"))
+    return pretrained.provenance(pretrained.CLASSIFIER)
 
 
 @functools.lru_cache(maxsize=1)
@@ -169,23 +154,8 @@ def load_classifier() -> keras.Model:
     >>> model.output_shape, model.trainable, load_classifier() is model
     ((None, 10), False, True)
     """
-    if not WEIGHTS_PATH.is_file():
-        raise FileNotFoundError(
-            f"The classifier's weights {WEIGHTS_PATH} are missing: this installation of "
-            f"genlib is incomplete. Reinstall genlib (`pip install --force-reinstall ...`), "
-            f"or retrain them with `python tools/train_classifier.py --force`."
-        )
-    expected = classifier_provenance().get("weights_sha256")
-    actual = _sha256(WEIGHTS_PATH)
-    if expected != actual:
-        raise RuntimeError(
-            f"The classifier's weights {WEIGHTS_PATH} do not match their provenance record "
-            f"(SHA-256 {actual[:12]}…, expected {str(expected)[:12]}…): the file is corrupt, "
-            f"truncated, or a Git LFS pointer. Reinstall genlib, or retrain with "
-            f"`python tools/train_classifier.py --force`."
-        )
     model = build_classifier()
-    model.load_weights(WEIGHTS_PATH)
+    model.load_weights(pretrained.verified_weights_file(pretrained.CLASSIFIER))
     model.trainable = False
     return model
 

@@ -72,15 +72,16 @@ _EPOCHS = {
     # data): the dense GAN, its remedies and replay exercise (batches of 128, the same
     # budget for a fair comparison), the DCGAN (batches of 32: 8,000 steps in full mode, the
     # costliest model of the chapter, about 0.03 s per step on one core), the conditional
-    # GAN exercise (the DCGAN's recipe, 4,000 steps), and chapter 6's VAE, retrained for
-    # the side-by-side comparison (with fewer epochs than in chapter 6).
+    # GAN exercise (the DCGAN's recipe, 4,000 steps), and chapter 6's VAE as the
+    # side-by-side comparisons load it (trained by tools/train_pretrained.py, shipped by
+    # genlib.pretrained; fewer epochs than in chapter 6).
     "dense_gan": (30, 3),
     "dcgan": (80, 4),
     "conditional_gan": (40, 4),
     "vae_comparison": (10, 2),
     # Chapter 8: the DDPM, in epochs of run.steps("ddpm_epoch") steps of 64 images (the
     # costliest model of the chapter: about 0.1 s per step on two cores). The VAE and the
-    # GANs it is compared with reuse chapter 6's and chapter 7's entries above.
+    # GANs it is compared with are loaded, trained with the entries above.
     "ddpm": (20, 2),
 }
 

@@ -6,7 +6,8 @@ A chapter prints its results for the reader and also passes the key ones to
 nothing is written. The benchmark then compares the results with the course's targets.
 
 Some experiments cost far more than a chapter's budget (an ablation: many variants, each
-trained with several seeds). A script of the repository runs them (``tools/gan_recipes.py``)
+trained with several seeds). A script of the repository runs them (``tools/gan_recipes.py``,
+``tools/ddpm_recipes.py``)
 and appends one JSON line per run to ``genlib/recorded/NAME.jsonl``, which is installed with
 the package; :func:`recorded_runs` reads it, so that a chapter prints the table from the
 measurements themselves, with their machine and date.
@@ -19,7 +20,7 @@ import math
 import os
 from importlib import resources
 
-RECORDED = ("gan_recipes",)
+RECORDED = ("gan_recipes", "ddpm_recipes")
 
 ENV_VAR = "GENLIB_RESULTS_FILE"
 
@@ -52,8 +53,9 @@ def recorded_runs(name: str):
     Parameters
     ----------
     name : str
-        The measurement, one of :data:`RECORDED` (``"gan_recipes"``: chapter 7's DCGAN
-        recipes, recorded by ``tools/gan_recipes.py``).
+        The measurement, one of :data:`RECORDED`: ``"gan_recipes"`` (chapter 7's DCGAN
+        recipes, recorded by ``tools/gan_recipes.py``) or ``"ddpm_recipes"`` (chapter 8's
+        DDPM recipes, ``tools/ddpm_recipes.py``).
 
     Returns
     -------

@@ -12,7 +12,7 @@ import pytest
 import scipy.linalg
 
 import genlib
-from genlib import frechet
+from genlib import frechet, pretrained
 from genlib.data import CLASS_NAMES
 
 
@@ -210,9 +210,10 @@ def test_the_shipped_classifier_is_accurate(data):
 
 
 def test_the_provenance_record_describes_the_shipped_weights():
-    record = json.loads(frechet.PROVENANCE_PATH.read_text())
+    record = json.loads((pretrained.WEIGHTS_DIR / "fashion_classifier.json").read_text())
     assert record == frechet.classifier_provenance()
-    assert record["weights_sha256"] == frechet._sha256(frechet.WEIGHTS_PATH)
+    assert record["weights_sha256"] == pretrained.sha256(
+        pretrained.weights_file(pretrained.CLASSIFIER))
     assert record["test_accuracy"] >= 0.92
     assert record["validation_accuracy"] >= 0.9
     assert record["n_features"] == frechet.N_FEATURES
@@ -223,14 +224,16 @@ def test_the_provenance_record_describes_the_shipped_weights():
 
 
 def test_corrupt_weights_are_reported(monkeypatch, tmp_path):
-    fake = tmp_path / frechet.WEIGHTS_PATH.name
+    record = pretrained.WEIGHTS_DIR / "fashion_classifier.json"
+    (tmp_path / record.name).write_bytes(record.read_bytes())
+    fake = tmp_path / "fashion_classifier.weights.h5"
     fake.write_text("version https://git-lfs.github.com/spec/v1\n")
-    monkeypatch.setattr(frechet, "WEIGHTS_PATH", fake)
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
     frechet.load_classifier.cache_clear()
     try:
         with pytest.raises(RuntimeError, match="do not match their provenance"):
             frechet.load_classifier()
-        monkeypatch.setattr(frechet, "WEIGHTS_PATH", tmp_path / "missing.weights.h5")
+        fake.unlink()
         with pytest.raises(FileNotFoundError, match="Reinstall genlib"):
             frechet.load_classifier()
     finally:
@@ -324,6 +327,6 @@ def test_class_coverage_of_real_images_and_of_a_collapsed_generator(real_b):
 def test_the_training_script_refuses_to_overwrite(tmp_path, capsys):
     from tools import train_classifier
 
-    (tmp_path / frechet.WEIGHTS_PATH.name).write_bytes(b"")
+    (tmp_path / "fashion_classifier.weights.h5").write_bytes(b"")
     assert train_classifier.main(["--output-dir", str(tmp_path)]) == 2
     assert "--force" in capsys.readouterr().err

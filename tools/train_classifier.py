@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import genlib  # noqa: E402  (first: it quiets TensorFlow)
-from genlib import frechet  # noqa: E402
+from genlib import frechet, pretrained  # noqa: E402
 from genlib.data import SHA256  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="peak learning rate of the warm-up + cosine schedule")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--output-dir", type=Path, default=frechet.WEIGHTS_DIR,
+    parser.add_argument("--output-dir", type=Path, default=pretrained.WEIGHTS_DIR,
                         help="where to write the two files (default: genlib's shipped copy)")
     parser.add_argument("--force", action="store_true",
                         help="overwrite existing files in --output-dir")
@@ -115,8 +115,8 @@ def main(argv=None) -> int:
     if args.check:
         return check_shipped(data)
 
-    weights_path = args.output_dir / frechet.WEIGHTS_PATH.name
-    record_path = args.output_dir / frechet.PROVENANCE_PATH.name
+    weights_path = args.output_dir / pretrained.weights_file(pretrained.CLASSIFIER).name
+    record_path = args.output_dir / f"{pretrained.CLASSIFIER}.json"
     existing = [path for path in (weights_path, record_path) if path.exists()]
     if existing and not args.force:
         print(f"Refusing to overwrite {', '.join(map(str, existing))}: pass --force to replace "
@@ -142,7 +142,7 @@ def main(argv=None) -> int:
         "description": "Fashion-MNIST classifier whose penultimate-layer features genlib's "
                        "Frechet distance uses (genlib.frechet)",
         "weights_file": weights_path.name,
-        "weights_sha256": frechet._sha256(weights_path),
+        "weights_sha256": pretrained.sha256(weights_path),
         "architecture": "genlib.frechet.build_classifier()",
         "feature_layer": frechet.FEATURE_LAYER,
         "n_features": frechet.N_FEATURES,
