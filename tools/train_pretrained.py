@@ -88,12 +88,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def commit() -> str:
-    """The repository's commit, with ``+changes`` when the working tree differs from it."""
+    """The repository's commit, with ``+changes`` when genlib's or the tools' code differs."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
                               text=True, check=False).stdout.strip()
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + ("+changes" if git("status", "--porcelain", "genlib", "tools") else "")
+    # The shipped files themselves change as the script runs: they do not count.
+    changed = git("status", "--porcelain", "--", "genlib", "tools", ":!genlib/weights")
+    return head + ("+changes" if changed else "")
 
 
 def train_one(name: str, data, run, output_dir: Path, test_set) -> dict:
