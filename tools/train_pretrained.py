@@ -77,14 +77,19 @@ SEED = 42
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", choices=sorted(TRAINING), metavar="NAME",
+    parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"models to train (default: all of {', '.join(TRAINING)})")
     parser.add_argument("--output-dir", type=Path, default=pretrained.WEIGHTS_DIR,
                         help="where to write the files (default: genlib's shipped copies)")
     parser.add_argument("--mode", choices=("full", "quick"), default="full",
                         help="the run mode whose epochs to train (default full, what ships; "
                              "quick only tries the script out)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(TRAINING))
+    if unknown:  # (argparse's choices= rejects an empty list of names)
+        parser.error(f"no shipped model is called {', '.join(unknown)}; "
+                     f"choose from {', '.join(TRAINING)}")
+    return args
 
 
 def commit() -> str:
