@@ -79,10 +79,10 @@ _EPOCHS = {
     "dcgan": (80, 4),
     "conditional_gan": (40, 4),
     "vae_comparison": (10, 2),
-    # Chapter 8: the DDPM, in epochs of run.steps("ddpm_epoch") steps of 64 images (the
-    # costliest model of the chapter: about 0.1 s per step on two cores). The VAE and the
+    # Chapter 8: the DDPM, in epochs of run.steps("ddpm_epoch") steps of 32 images (the
+    # costliest model of the chapter: about 0.06 s per step on two cores). The VAE and the
     # GANs it is compared with are loaded, trained with the entries above.
-    "ddpm": (20, 2),
+    "ddpm": (60, 2),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).

@@ -36,7 +36,7 @@ def test_loading_is_deterministic():
 
 
 def test_an_unknown_name_lists_what_ships():
-    with pytest.raises(ValueError, match="'dcgan', 'dense_gan'"):
+    with pytest.raises(ValueError, match="it ships 'vae', 'dense_gan', 'dcgan'"):
         pretrained.load("stylegan")
     with pytest.raises(ValueError, match="build_classifier"):
         pretrained.build(pretrained.CLASSIFIER)

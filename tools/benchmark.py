@@ -299,7 +299,9 @@ def main(argv=None) -> int:
             results[chapter] = {"seconds": round(seconds, 1), "budget_seconds": budget,
                                 "within_budget": ok, "results": metrics,
                                 "slowest_cells": slowest,
-                                "exercise_seconds": exercise_seconds(executed)}
+                                "exercise_seconds": exercise_seconds(executed),
+                                # Chapters recorded at different times may differ here.
+                                "machine": info}
             budget_text = f"budget {budget} s" if budget else "no budget"
             print(
                 f"{mode:6} {chapter:40} {seconds:7.1f} s  ({budget_text}{'' if ok else ', OVER'})"
