@@ -89,6 +89,15 @@ def test_times_against_budgets(recorded):
     assert [ax.get_title() for ax in figure.axes] == ["quick mode", "full mode"]
 
 
+def test_a_time_within_its_budget_but_without_headroom_is_flagged(tmp_path):
+    budget = benchmark.BUDGETS[CHAPTER]["full"]
+    write(tmp_path, "full", {CHAPTER: {"seconds": 0.9 * budget, "results": {}}})
+    table = Report.load(tmp_path).times_table()
+    assert "(over 80% of it)" in table and "over budget" not in table
+    write(tmp_path, "full", {CHAPTER: {"seconds": 0.5 * budget, "results": {}}})
+    assert "of it)" not in Report.load(tmp_path).times_table()
+
+
 def test_a_time_over_its_budget_is_shown_in_red(tmp_path):
     budget = benchmark.BUDGETS[CHAPTER]["full"]
     write(tmp_path, "full", {CHAPTER: {"seconds": budget + 1.0, "results": {}}},

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.benchmark import BOOK_BUDGET, BUDGETS, TARGETS
+from tools.benchmark import BOOK_BUDGET, BUDGETS, HEADROOM, TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("full", "quick")
@@ -252,6 +252,8 @@ class Report:
                 )
                 if budget and seconds > budget:
                     cell += " " + OVER.format("over budget")
+                elif budget and seconds > HEADROOM * budget:
+                    cell += f" (over {HEADROOM:.0%} of it)"
                 row.append(cell)
             rows.append(row)
         return markdown_table(header, rows)
