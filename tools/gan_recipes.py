@@ -61,6 +61,9 @@ def parse(argv=None):
                         help="non-saturating cross-entropy, or the hinge loss")
     parser.add_argument("--r1", type=float, default=0.0,
                         help="weight γ of the R1 penalty, γ/2·E‖∇D(x)‖² on real images")
+    parser.add_argument("--instance-noise", type=float, default=0.0,
+                        help="standard deviation of the noise added to every image the "
+                             "discriminator sees (genlib.gan.GAN's instance_noise)")
     parser.add_argument("--networks", choices=("dcgan", "dense"), default="dcgan",
                         help="chapter 7's DCGAN networks, or its dense GAN's (30 codings, "
                              "hidden layers 100-150 and 150-100; --d-filters, --g-filters, "
@@ -178,7 +181,8 @@ def main(argv=None) -> int:
         discriminator = build_dcgan_discriminator(filters=d_filters, dropout=args.dropout,
                                                   batch_norm=args.d_norm == "batch")
     gan_class = variant_gan(GAN, keras, loss=args.loss, r1=args.r1)
-    gan = gan_class(generator, discriminator, seed=args.seed)
+    gan = gan_class(generator, discriminator, seed=args.seed,
+                    instance_noise=args.instance_noise)
     gan.compile(keras.optimizers.Adam(args.lr_d, beta_1=args.beta_1),
                 keras.optimizers.Adam(args.lr_g, beta_1=args.beta_1, use_ema=args.ema > 0,
                                       ema_momentum=args.ema or 0.99))

@@ -1,0 +1,35 @@
+"""The measurements genlib ships (genlib/recorded/), and the scripts that record them."""
+
+import pytest
+
+from genlib.results import RECORDED, recorded_runs
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_each_recorded_measurement_reads_as_a_table(name):
+    runs = recorded_runs(name)
+    assert len(runs) >= 3
+    assert {"name", "seed", "frechet", "classes_covered", "train_seconds", "cpus",
+            "date"} <= set(runs.columns)
+    assert (runs.frechet > 0).all() and runs.classes_covered.between(0, 10).all()
+
+
+def test_an_unknown_measurement_lists_what_ships():
+    with pytest.raises(ValueError, match="'gan_recipes', 'ddpm_recipes'"):
+        recorded_runs("vae_recipes")
+
+
+def test_the_ddpm_script_refuses_steps_that_are_not_whole_epochs(capsys):
+    from tools import ddpm_recipes
+
+    with pytest.raises(SystemExit):
+        ddpm_recipes.parse(["--name", "x", "--steps", "150"])
+    assert "multiple of 100" in capsys.readouterr().err
+    assert ddpm_recipes.parse(["--name", "x"]).batch_size == 64
+
+
+def test_the_gan_script_trains_the_dense_networks_on_request():
+    from tools import gan_recipes
+
+    args = gan_recipes.parse(["--name", "x", "--networks", "dense", "--instance-noise", "0.1"])
+    assert args.networks == "dense" and args.instance_noise == 0.1
