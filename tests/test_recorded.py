@@ -33,3 +33,18 @@ def test_the_gan_script_trains_the_dense_networks_on_request():
 
     args = gan_recipes.parse(["--name", "x", "--networks", "dense", "--instance-noise", "0.1"])
     assert args.networks == "dense" and args.instance_noise == 0.1
+
+
+def test_a_saved_run_carries_its_machine_and_date(monkeypatch, tmp_path, capsys):
+    import json
+
+    from tools import recording
+
+    monkeypatch.setattr(recording, "RECORDED_DIR", tmp_path)
+    line = recording.save_run({"name": "x", "frechet": 1.5}, "trial")
+    record = json.loads((tmp_path / "trial.jsonl").read_text())
+    assert json.loads(line) == record and record["frechet"] == 1.5
+    assert {"cpus", "processor", "tensorflow", "keras"} <= set(record["machine"])
+    assert record["date"].endswith("+00:00") and line in capsys.readouterr().out
+    recording.save_run({"name": "y"}, "trial", save=False)
+    assert len((tmp_path / "trial.jsonl").read_text().splitlines()) == 1

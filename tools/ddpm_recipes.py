@@ -18,16 +18,15 @@ training seconds and the options); chapter 8 prints the table from that file
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: `from tools.benchmark import ...`
+if str(ROOT) not in sys.path:  # run as a script: `from tools.recording import ...`
     sys.path.insert(0, str(ROOT))
-OUTPUT = ROOT / "genlib" / "recorded" / "ddpm_recipes.jsonl"
+
+from tools.recording import save_run, start_run  # noqa: E402
+
 #: Chapter 8's measurement: this many samples against as many test images.
 N_IMAGES = 2000
 
@@ -56,13 +55,9 @@ def parse(argv=None):
 
 def main(argv=None) -> int:
     args = parse(argv)
-    os.environ.setdefault("GENLIB_MODE", "full")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
-    import keras
+    data = start_run(seed=args.seed, threads=args.threads)
     import numpy as np
-    import tensorflow as tf
 
-    import genlib
     from genlib import frechet
     from genlib.diffusion import (
         DiffusionModel,
@@ -71,13 +66,7 @@ def main(argv=None) -> int:
         fit_diffusion,
         to_diffusion_range,
     )
-    from tools.benchmark import cpu_model
 
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    genlib.set_random_seed(args.seed)
-    data = genlib.load_fashion_mnist()
     network = build_noise_predictor(filters=tuple(int(f) for f in args.filters.split(",")))
     model = DiffusionModel(network, cosine_schedule(1000), min_snr_gamma=args.min_snr or None,
                            sampling_steps=args.sampling_steps, seed=args.seed)
@@ -97,15 +86,8 @@ def main(argv=None) -> int:
         "smallest_share": round(float(coverage.shares.min()), 4),
         "parameters": int(network.count_params()),
         "train_seconds": round(result.seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "processor": cpu_model(),
-                    "tensorflow": tf.__version__, "keras": keras.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    line = json.dumps(record, ensure_ascii=False)
-    print(line)
-    if not args.no_save:
-        with OUTPUT.open("a", encoding="utf-8") as stream:
-            stream.write(line + "\n")
+    save_run(record, "ddpm_recipes", save=not args.no_save)
     return 0
 
 

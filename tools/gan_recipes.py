@@ -25,17 +25,15 @@ from that file (``genlib.results.recorded_runs``). Full-mode data; nothing is do
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: `from tools.benchmark import ...`
+if str(ROOT) not in sys.path:  # run as a script: `from tools.recording import ...`
     sys.path.insert(0, str(ROOT))
-OUTPUT = ROOT / "genlib" / "recorded" / "gan_recipes.jsonl"
+
+from tools.recording import save_run, start_run  # noqa: E402
 
 
 def parse(argv=None):
@@ -144,12 +142,9 @@ def recompute_batch_statistics(keras, gan, n_images=4096):
 
 def main(argv=None) -> int:
     args = parse(argv)
-    os.environ.setdefault("GENLIB_MODE", "full")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
+    data = start_run(seed=args.seed, threads=args.threads)
     import keras
-    import tensorflow as tf
 
-    import genlib
     from genlib import frechet
     from genlib.gan import (
         GAN,
@@ -161,13 +156,7 @@ def main(argv=None) -> int:
         to_gan_range,
     )
     from genlib.precision_recall import precision_recall
-    from tools.benchmark import cpu_model
 
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    genlib.set_random_seed(args.seed)
-    data = genlib.load_fashion_mnist()
     g_filters = tuple(int(f) for f in args.g_filters.split(","))
     d_filters = tuple(int(f) for f in args.d_filters.split(","))
     generator = build_dcgan_generator(coding_size=100, filters=g_filters,
@@ -204,16 +193,8 @@ def main(argv=None) -> int:
         "smallest_share": round(float(coverage.shares.min()), 4),
         "precision": round(quality.precision, 3), "recall": round(quality.recall, 3),
         "train_seconds": round(seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "processor": cpu_model(),
-                    "tensorflow": tf.__version__,
-                    "keras": keras.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    line = json.dumps(record, ensure_ascii=False)
-    print(line)
-    if not args.no_save:
-        with OUTPUT.open("a", encoding="utf-8") as stream:
-            stream.write(line + "\n")
+    save_run(record, "gan_recipes", save=not args.no_save)
     return 0
 
 
