@@ -88,7 +88,11 @@ def _record_file(name: str) -> Path:
 
 
 def sha256(path: Path) -> str:
-    """The SHA-256 of a file, as hexadecimal digits (what a provenance record stores)."""
+    """The SHA-256 of a file, as hexadecimal digits (what a provenance record stores).
+
+    >>> sha256(weights_file("vae")) == provenance("vae")["weights_sha256"]
+    True
+    """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -159,7 +163,11 @@ def build(name: str) -> keras.Model:
 
 
 def weighted_part(model: keras.Model) -> keras.Model:
-    """The part of a model whose weights ship: a GAN's generator, else the whole model."""
+    """The part of a model whose weights ship: a GAN's generator, else the whole model.
+
+    >>> weighted_part(build("dcgan")).name, weighted_part(build("vae")) is not None
+    ('dcgan_generator', True)
+    """
     return model.generator if isinstance(model, GAN) else model
 
 
