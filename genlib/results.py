@@ -83,3 +83,47 @@ def recorded_runs(name: str):
         machine = record.pop("machine", {})
         rows.append({**record, **options, **machine})
     return pd.DataFrame(rows)
+
+
+def summarize_runs(runs, names, **extra):
+    """One row per recipe of a recorded measurement: its seeds and the spread over them.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        What :func:`recorded_runs` returns.
+    names : iterable of str
+        The recipes to keep, in the order of the rows (e.g. a dict of descriptions).
+    **extra : (column, aggregation)
+        More columns, as pandas' named aggregations, e.g.
+        ``recall=("recall", "mean")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by recipe: ``seeds`` (runs), ``frechet`` (mean), ``spread`` (its standard
+        deviation over the seeds, NaN for one run), ``fewest`` and ``most`` (classes
+        covered, over the seeds), and the ``extra`` columns.
+
+    Examples
+    --------
+    >>> runs = recorded_runs("ddpm_recipes")
+    >>> summary = summarize_runs(runs, ["base", "b32-6000"])
+    >>> list(summary.index), list(summary.columns)
+    (['base', 'b32-6000'], ['seeds', 'frechet', 'spread', 'fewest', 'most'])
+    """
+    return (runs.groupby("name")
+            .agg(seeds=("seed", "size"), frechet=("frechet", "mean"),
+                 spread=("frechet", "std"), fewest=("classes_covered", "min"),
+                 most=("classes_covered", "max"), **extra)
+            .loc[list(names)])
+
+
+def recorded_distances(runs, name):
+    """The Fréchet distances of one recipe's runs, ordered by seed (for ``claims.beats``).
+
+    >>> runs = recorded_runs("ddpm_recipes")
+    >>> len(recorded_distances(runs, "base")) == int((runs.name == "base").sum())
+    True
+    """
+    return runs[runs.name == name].sort_values("seed").frechet.to_numpy()
