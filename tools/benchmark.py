@@ -56,7 +56,6 @@ TARGETS = {
     "stacked_ae.val_mse": (0.0132, "classic 784-100-30 stacked autoencoder"),
     "tied_ae.val_mse": (0.0133, "classic tied 784-100-30 autoencoder"),
     "conv_ae.val_mse": (0.0121, "classic convolutional autoencoder, 30 codings, 10 epochs"),
-    "rnn_ae.val_mse": (0.0104, "classic LSTM 100-30 recurrent autoencoder, 10 epochs"),
     "denoising_dropout.val_mse": (0.0166, "classic Dropout(0.5) 784-100-30 denoising "
                                           "autoencoder, 10 epochs"),
     "sparse_l1.val_loss": (0.0111, "classic L1 sparse autoencoder 784-100-300 (1e-4), 10 epochs; "

@@ -62,6 +62,12 @@ def parse(argv=None):
     parser.add_argument("--instance-noise", type=float, default=0.0,
                         help="standard deviation of the noise added to every image the "
                              "discriminator sees (genlib.gan.GAN's instance_noise)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0,
+                        help="the target for real images is 1 minus this "
+                             "(genlib.gan.GAN's label_smoothing)")
+    parser.add_argument("--minibatch-stddev", action="store_true",
+                        help="the discriminator sees the batch's standard deviation "
+                             "(the builders' minibatch_stddev=True)")
     parser.add_argument("--networks", choices=("dcgan", "dense"), default="dcgan",
                         help="chapter 7's DCGAN networks, or its dense GAN's (30 codings, "
                              "hidden layers 100-150 and 150-100; --d-filters, --g-filters, "
@@ -69,7 +75,10 @@ def parse(argv=None):
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow threads (0: TensorFlow's default, every core)")
     parser.add_argument("--no-save", action="store_true", help="print, do not append")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.minibatch_stddev and args.d_norm == "spectral":
+        parser.error("--minibatch-stddev is not available with --d-norm spectral")
+    return args
 
 
 def spectral_discriminator(keras, filters, dropout):
@@ -163,15 +172,17 @@ def main(argv=None) -> int:
                                       kernel_size=args.g_kernel)
     if args.networks == "dense":
         generator = build_dense_generator(coding_size=30)
-        discriminator = build_dense_discriminator(dropout=args.dropout)
+        discriminator = build_dense_discriminator(dropout=args.dropout,
+                                                  minibatch_stddev=args.minibatch_stddev)
     elif args.d_norm == "spectral":
         discriminator = spectral_discriminator(keras, d_filters, args.dropout)
     else:
         discriminator = build_dcgan_discriminator(filters=d_filters, dropout=args.dropout,
-                                                  batch_norm=args.d_norm == "batch")
+                                                  batch_norm=args.d_norm == "batch",
+                                                  minibatch_stddev=args.minibatch_stddev)
     gan_class = variant_gan(GAN, keras, loss=args.loss, r1=args.r1)
     gan = gan_class(generator, discriminator, seed=args.seed,
-                    instance_noise=args.instance_noise)
+                    instance_noise=args.instance_noise, label_smoothing=args.label_smoothing)
     gan.compile(keras.optimizers.Adam(args.lr_d, beta_1=args.beta_1),
                 keras.optimizers.Adam(args.lr_g, beta_1=args.beta_1, use_ema=args.ema > 0,
                                       ema_momentum=args.ema or 0.99))
