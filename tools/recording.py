@@ -7,7 +7,6 @@ ships and ``genlib.results.recorded_runs`` reads back as a table for the chapter
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 from pathlib import Path
@@ -38,17 +37,11 @@ def save_run(record: dict, name: str, *, save: bool = True) -> str:
     """Add the machine and the date to ``record``, print it as one JSON line, and append
     that line to ``genlib/recorded/NAME.jsonl`` (unless ``save`` is false); return the line.
     """
-    import keras
-    import tensorflow as tf
+    from tools.benchmark import machine  # the description every record of the course uses
 
-    from tools.benchmark import cpu_model
-
-    record = {
-        **record,
-        "machine": {"cpus": os.cpu_count(), "processor": cpu_model(),
-                    "tensorflow": tf.__version__, "keras": keras.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    info = machine()
+    date = info.pop("date")
+    record = {**record, "machine": info, "date": date}
     line = json.dumps(record, ensure_ascii=False)
     print(line)
     if save:

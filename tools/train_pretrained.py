@@ -27,11 +27,8 @@ chapter 8 next to the diffusion model's own.
 from __future__ import annotations
 
 import argparse
-import datetime
 import inspect
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -40,9 +37,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import genlib  # noqa: E402  (first: it quiets TensorFlow)
 from genlib import frechet, pretrained  # noqa: E402
@@ -114,7 +109,9 @@ def train_one(name: str, data, run, output_dir: Path, test_set) -> dict:
     pretrained.weighted_part(shipped).save_weights(weights_path)
     n_images = min(frechet.DEFAULT_N_IMAGES, len(data.x_test))
     images = model.sample(n_images, seed=1)
-    from tools.benchmark import cpu_model  # the description every benchmark record uses
+    from tools.benchmark import machine  # the description every record of the course uses
+
+    info = machine()
 
     record = {
         "name": name,
@@ -132,11 +129,11 @@ def train_one(name: str, data, run, output_dir: Path, test_set) -> dict:
         "frechet_images": n_images,
         "weights_file": weights_path.name,
         "weights_sha256": pretrained.sha256(weights_path),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": info["date"],
         "commit": commit(),
-        "machine": {"cpus": os.cpu_count(), "processor": cpu_model()},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
+        "machine": {"cpus": info["cpus"], "processor": info["processor"]},
+        "versions": {"python": info["python"], "tensorflow": info["tensorflow"],
+                     "keras": info["keras"], "numpy": np.__version__},
     }
     record_path = output_dir / f"{name}.json"
     record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
