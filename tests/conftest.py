@@ -23,8 +23,9 @@ matplotlib.use("Agg")
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs a pytest-xdist worker per core: each (and the notebook kernels it
-    # starts) computes on one thread, as the book's kernels do (tools/book.py), instead of
-    # every process starting a thread per core that then waits for the others'.
+    # starts) computes on one thread, instead of every process starting a thread per core
+    # that then waits for the others'. Quick mode checks no claim, so the numbers may differ
+    # from a reader's run; the full-mode book keeps TensorFlow's defaults (tools/book.py).
     from tools.book import THREAD_VARIABLES
 
     for variable in THREAD_VARIABLES:
