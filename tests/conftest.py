@@ -26,9 +26,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # starts) computes on one thread, instead of every process starting a thread per core
     # that then waits for the others'. Quick mode checks no claim, so the numbers may differ
     # from a reader's run; the full-mode book keeps TensorFlow's defaults (tools/book.py).
-    from tools.book import THREAD_VARIABLES
-
-    for variable in THREAD_VARIABLES:
+    # TensorFlow's, then those of the BLAS and OpenMP libraries under NumPy and SciPy.
+    for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                     "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
 

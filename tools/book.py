@@ -61,14 +61,6 @@ class BuildTimes:
         return self.cpu_seconds / self.wall_seconds
 
 
-#: The variables that set how many threads a process computes an operation on, in
-#: TensorFlow and in the BLAS and OpenMP libraries under NumPy, SciPy and scikit-learn. The
-#: book leaves them alone (above); the quick-mode tests set them to one per pytest worker
-#: (tests/conftest.py), where speed matters and no claim is checked.
-THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "MKL_NUM_THREADS")
-
-
 def chapters_longest_first() -> list[Path]:
     """The chapter files, the longest to execute first (from the recorded full-mode times),
     so that two workers finish close together instead of one waiting on a late long chapter."""
