@@ -259,6 +259,77 @@ def build_dcgan_discriminator(filters=(64, 128), *, kernel_size: int = 5,
     ], name="dcgan_discriminator")
 
 
+def build_conditional_generator(coding_size: int = 100, n_classes: int = 10, *,
+                                filters=(64, 32), kernel_size: int = 5):
+    """A DCGAN generator told which class to draw: inputs ``[codings, labels]``.
+
+    The label (an integer class index) becomes a one-hot vector that is concatenated with
+    the codings; the rest is :func:`build_dcgan_generator`'s network.
+
+    Examples
+    --------
+    >>> generator = build_conditional_generator(coding_size=16, n_classes=10)
+    >>> [tuple(shape) for shape in generator.input_shape], generator.output_shape
+    ([(None, 16), (None,)], (None, 28, 28))
+    """
+    coding_size = check_positive_int(coding_size, "coding_size")
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    first, second = check_sizes(filters, "filters", length=2, example="(64, 32)")
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    codings = keras.Input((coding_size,), name="codings")
+    labels = keras.Input((), dtype="int32", name="labels")
+    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")(labels)
+    z = keras.layers.Concatenate()([codings, one_hot])
+    z = keras.layers.Dense(7 * 7 * first, use_bias=False)(z)
+    z = keras.layers.Reshape((7, 7, first))(z)
+    z = keras.layers.ReLU()(keras.layers.BatchNormalization()(z))
+    z = keras.layers.Conv2DTranspose(second, kernel_size, strides=2, padding="same",
+                                     use_bias=False)(z)
+    z = keras.layers.ReLU()(keras.layers.BatchNormalization()(z))
+    z = keras.layers.Conv2DTranspose(1, kernel_size, strides=2, padding="same",
+                                     activation="tanh")(z)
+    images = keras.layers.Reshape(IMAGE_SHAPE)(z)
+    return keras.Model([codings, labels], images, name="conditional_generator")
+
+
+def build_conditional_discriminator(n_classes: int = 10, *, filters=(32, 64),
+                                    kernel_size: int = 5, class_head: bool = False):
+    """A projection discriminator (Miyato & Koyama 2018): inputs ``[images, labels]``.
+
+    Two stride-2 convolutions (the second batch-normalized) turn the image into features
+    ``φ(x)``; the logit is ``ψ(φ(x)) + e_yᵀ φ(x)``, where ``e_y`` is a learned vector per
+    class (a ``Dense`` layer without bias applied to the one-hot label): the second term
+    asks "do these features match class y?". ``class_head=True`` adds a second output, the
+    logits of a classifier of ``φ(x)`` over the ``n_classes`` classes, for an
+    :class:`AuxiliaryClassifierGAN`.
+
+    Examples
+    --------
+    >>> discriminator = build_conditional_discriminator(10, class_head=True)
+    >>> discriminator.output_shape
+    [(None, 1), (None, 10)]
+    """
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    first, second = check_sizes(filters, "filters", length=2, example="(32, 64)")
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    images = keras.Input(IMAGE_SHAPE, name="images")
+    labels = keras.Input((), dtype="int32", name="labels")
+    z = keras.layers.Reshape((*IMAGE_SHAPE, 1))(images)
+    z = keras.layers.Conv2D(first, kernel_size, strides=2, padding="same")(z)
+    z = keras.layers.LeakyReLU(0.2)(z)
+    z = keras.layers.Conv2D(second, kernel_size, strides=2, padding="same")(z)
+    z = keras.layers.LeakyReLU(0.2)(keras.layers.BatchNormalization()(z))
+    features = keras.layers.Flatten()(z)
+    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")(labels)
+    class_vector = keras.layers.Dense(features.shape[-1], use_bias=False)(one_hot)
+    match = keras.layers.Dot(axes=1)([class_vector, features])
+    logit = keras.layers.Add(name="logit")([keras.layers.Dense(1)(features), match])
+    outputs = logit
+    if class_head:
+        outputs = [logit, keras.layers.Dense(n_classes, name="class_logits")(features)]
+    return keras.Model([images, labels], outputs, name="conditional_discriminator")
+
+
 # ---------------------------------------------------------------------------------------------
 # The GAN
 # ---------------------------------------------------------------------------------------------
@@ -652,6 +723,72 @@ class GAN(keras.Model):
         for name in ("generator", "discriminator"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="genlib")
+class AuxiliaryClassifierGAN(GAN):
+    """A conditional GAN whose discriminator also names the class (AC-GAN, Odena et al. 2017).
+
+    The discriminator has two outputs: the real/fake logit and the logits of a classifier
+    over the ``n_classes`` classes (``build_conditional_discriminator(class_head=True)``).
+    Both phases add ``class_loss_weight`` times a cross-entropy to their loss: in phase 1
+    the classifier learns the real images' classes (only theirs: fakes could teach it
+    wrong ones); in phase 2 the generator is pushed to make fakes that the classifier
+    assigns to the requested class. Other parameters as :class:`GAN`'s.
+
+    Parameters
+    ----------
+    class_loss_weight : float, default=1.0
+        Weight of the classification term in both losses (positive).
+
+    Examples
+    --------
+    >>> gan = AuxiliaryClassifierGAN(build_conditional_generator(16),
+    ...                              build_conditional_discriminator(class_head=True),
+    ...                              n_classes=10)
+    >>> gan.sample(3, labels=[0, 1, 9], seed=0).shape
+    (3, 28, 28)
+
+    A discriminator with one output is a ``ValueError`` that suggests ``class_head=True``.
+    """
+
+    def __init__(self, generator, discriminator, *, n_classes: int,
+                 class_loss_weight: float = 1.0, **kwargs):
+        super().__init__(generator, discriminator, n_classes=n_classes, **kwargs)
+        shapes = discriminator.output_shape
+        if not (isinstance(shapes, list) and len(shapes) == 2
+                and tuple(shapes[1][1:]) == (self.n_classes,)):
+            raise ValueError(
+                f"an AuxiliaryClassifierGAN's discriminator needs two outputs, a logit and "
+                f"{self.n_classes} class logits, got output shape {shapes}: build it with "
+                "build_conditional_discriminator(n_classes, class_head=True)")
+        self.class_loss_weight = float(check_real(class_loss_weight, "class_loss_weight",
+                                                  low=0, low_open=True, hint=" (1.0 is usual)"))
+        self.class_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def discriminator_step(self, real_images, real_labels=None):
+        fake_images, fake_labels = self.fakes(ops.shape(real_images)[0])
+        with tf.GradientTape() as tape:
+            real_logits, real_classes = self.judge(real_images, real_labels)
+            fake_logits, _ = self.judge(fake_images, fake_labels)
+            d_loss = (self.discriminator_loss(real_logits, fake_logits)
+                      + self.class_loss_weight * self.class_loss(real_labels, real_classes))
+        weights = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+        return d_loss
+
+    def generator_step(self, batch_size):
+        with tf.GradientTape() as tape:
+            fake_images, fake_labels = self.fakes(batch_size)
+            fake_logits, fake_classes = self.judge(fake_images, fake_labels)
+            g_loss = (self.generator_loss(fake_logits)
+                      + self.class_loss_weight * self.class_loss(fake_labels, fake_classes))
+        weights = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+        return g_loss
+
+    def get_config(self):
+        return {**super().get_config(), "class_loss_weight": self.class_loss_weight}
 
 
 def fit_gan(gan, images, *, epochs: int, steps_per_epoch: int = 100,

@@ -404,6 +404,69 @@ def test_conditional_gan_errors_say_what_to_do():
         Replay(generator, discriminator, n_classes=2)
 
 
+def test_conditional_builders_take_labels_and_the_class_head_is_optional():
+    generator = G.build_conditional_generator(8, 3, filters=(8, 4))
+    images = generator([np.zeros((2, 8), "float32"), np.array([0, 2])])
+    assert tuple(images.shape) == (2, 28, 28)
+    assert float(np.abs(images).max()) <= 1.0
+    plain = G.build_conditional_discriminator(3, filters=(4, 8))
+    assert plain.output_shape == (None, 1)
+    assert G.build_conditional_discriminator(3, filters=(4, 8), class_head=True).output_shape \
+        == [(None, 1), (None, 3)]
+    with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
+        G.build_conditional_generator(8, 1)
+
+
+def test_auxiliary_classifier_trains_its_class_head_on_real_images_only():
+    """On black (class 0) and white (class 1) images, the class head learns to tell them
+    apart (a plain GAN never trains it), and the generator draws each class on request."""
+    genlib.set_random_seed(0)
+    labels = np.arange(256) % 2
+    images = (np.where(labels[:, None, None] == 1, 1.0, -1.0)
+              * np.ones((256, 28, 28))).astype("float32")
+    discriminator = G.build_conditional_discriminator(2, filters=(4, 8), class_head=True)
+    model = G.AuxiliaryClassifierGAN(G.build_conditional_generator(4, 2, filters=(8, 4)),
+                                     discriminator, n_classes=2, seed=0)
+    G.fit_gan(model, images, labels=labels, epochs=3, steps_per_epoch=50, batch_size=32,
+              learning_rate=2e-3)
+    _, class_logits = discriminator([images[:64], labels[:64]], training=False)
+    assert np.mean(np.argmax(class_logits, axis=1) == labels[:64]) == 1.0
+    black = model.sample(32, labels=np.zeros(32, "int32"), seed=1).mean()
+    white = model.sample(32, labels=np.ones(32, "int32"), seed=1).mean()
+    assert black < 0.5 < white, (black, white)
+    reloaded = G.AuxiliaryClassifierGAN.from_config(model.get_config())
+    assert (reloaded.n_classes, reloaded.class_loss_weight) == (2, 1.0)
+
+
+def test_auxiliary_classifier_loss_is_weighted():
+    """The weight multiplies the class term: a larger weight, a larger loss on the same step."""
+    losses = []
+    for weight in (1.0, 5.0):
+        genlib.set_random_seed(0)
+        model = G.AuxiliaryClassifierGAN(
+            G.build_conditional_generator(4, 2, filters=(8, 4)),
+            G.build_conditional_discriminator(2, filters=(4, 8), class_head=True),
+            n_classes=2, class_loss_weight=weight, seed=0)
+        compiled(model)
+        losses.append(float(model.discriminator_step(real_batch(), np.arange(32) % 2)))
+    # The class term starts near log 2 (an untrained head): 4 × log 2 more with weight 5.
+    assert losses[1] - losses[0] == pytest.approx(4 * np.log(2), rel=0.2)
+
+
+def test_auxiliary_classifier_gan_errors_say_what_to_do():
+    generator = G.build_conditional_generator(4, 2, filters=(8, 4))
+    with pytest.raises(ValueError, match=r"needs two outputs.*class_head=True"):
+        G.AuxiliaryClassifierGAN(generator, G.build_conditional_discriminator(2),
+                                 n_classes=2)
+    with pytest.raises(ValueError, match=r"needs two outputs, a logit and 3 class logits"):
+        G.AuxiliaryClassifierGAN(G.build_conditional_generator(4, 3),
+                                 G.build_conditional_discriminator(2, class_head=True),
+                                 n_classes=3)
+    with pytest.raises(ValueError, match="class_loss_weight must be a number in"):
+        G.AuxiliaryClassifierGAN(generator, G.build_conditional_discriminator(
+            2, class_head=True), n_classes=2, class_loss_weight=0)
+
+
 def test_fit_gan_checks_its_arguments():
     with pytest.raises(ValueError, match="learning_rate"):
         G.fit_gan(small_dense_gan(), real_batch(64), epochs=1, learning_rate=0)

@@ -35,6 +35,27 @@ def test_the_gan_script_trains_the_dense_networks_on_request():
     assert args.networks == "dense" and args.instance_noise == 0.1
 
 
+def test_the_gan_script_trains_the_conditional_networks_with_the_chapters_losses(capsys):
+    from tools import gan_recipes
+
+    args = gan_recipes.parse(["--name", "x", "--networks", "conditional", "--class-loss", "1"])
+    assert (args.networks, args.class_loss) == ("conditional", 1.0)
+    for wrong in (["--networks", "conditional", "--loss", "hinge"],
+                  ["--class-loss", "1"]):
+        with pytest.raises(SystemExit):
+            gan_recipes.parse(["--name", "x", *wrong])
+    error = capsys.readouterr().err
+    assert "no --loss, --r1" in error and "--class-loss needs --networks conditional" in error
+
+
+def test_the_conditional_runs_record_how_often_the_class_is_obeyed():
+    runs = recorded_runs("gan_recipes")
+    conditional = runs[runs.name.str.startswith("conditional")]
+    assert set(conditional.name) == {"conditional", "conditional-aux1"}
+    assert conditional.obeyed.between(0, 1).all()
+    assert (conditional.obeyed_worst <= conditional.obeyed).all()
+
+
 def test_a_saved_run_carries_its_machine_and_date(monkeypatch, tmp_path, capsys):
     import json
 

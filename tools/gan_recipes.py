@@ -9,6 +9,9 @@
     # chapter 7's recipe; --threads 1 lets two runs share a two-core machine:
     python tools/gan_recipes.py --name bn-lrg4-b32-nodrop --d-norm batch --dropout 0 \
         --lr-g 4e-4 --batch-size 32 --steps 8000 --threads 1
+    # chapter 7's conditional GAN exercise (4,000 steps of 32), with an auxiliary classifier:
+    python tools/gan_recipes.py --name conditional-aux1 --networks conditional \
+        --batch-size 32 --lr-g 4e-4 --steps 4000 --class-loss 1 --threads 1
 
 Each run trains chapter 7's DCGAN networks (``genlib.gan``: 100 codings, generator filters
 (64, 32), discriminator filters (32, 64)); the defaults are the tutorials' recipe the
@@ -68,16 +71,30 @@ def parse(argv=None):
     parser.add_argument("--minibatch-stddev", action="store_true",
                         help="the discriminator sees the batch's standard deviation "
                              "(the builders' minibatch_stddev=True)")
-    parser.add_argument("--networks", choices=("dcgan", "dense"), default="dcgan",
+    parser.add_argument("--networks", choices=("dcgan", "dense", "conditional"),
+                        default="dcgan",
                         help="chapter 7's DCGAN networks, or its dense GAN's (30 codings, "
                              "hidden layers 100-150 and 150-100; --d-filters, --g-filters, "
-                             "--g-kernel and --d-norm do not apply)")
+                             "--g-kernel and --d-norm do not apply), or its conditional "
+                             "GAN's (the exercise's: a projection discriminator, "
+                             "batch-normalized, no dropout; --d-norm and --dropout do not "
+                             "apply)")
+    parser.add_argument("--class-loss", type=float, default=0.0,
+                        help="with --networks conditional: the weight of an auxiliary "
+                             "classifier's loss (genlib.gan.AuxiliaryClassifierGAN; 0: a "
+                             "plain conditional GAN)")
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow threads (0: TensorFlow's default, every core)")
     parser.add_argument("--no-save", action="store_true", help="print, do not append")
     args = parser.parse_args(argv)
     if args.minibatch_stddev and args.d_norm == "spectral":
         parser.error("--minibatch-stddev is not available with --d-norm spectral")
+    if args.networks == "conditional" and (args.loss != "bce" or args.r1 or args.ema
+                                           or args.minibatch_stddev):
+        parser.error("--networks conditional trains with the chapter's losses only: no "
+                     "--loss, --r1, --ema or --minibatch-stddev")
+    if args.class_loss and args.networks != "conditional":
+        parser.error("--class-loss needs --networks conditional")
     return args
 
 
@@ -153,10 +170,14 @@ def main(argv=None) -> int:
     args = parse(argv)
     data = start_run(seed=args.seed, threads=args.threads)
     import keras
+    import numpy as np
 
     from genlib import frechet
     from genlib.gan import (
         GAN,
+        AuxiliaryClassifierGAN,
+        build_conditional_discriminator,
+        build_conditional_generator,
         build_dcgan_discriminator,
         build_dcgan_generator,
         build_dense_discriminator,
@@ -180,13 +201,27 @@ def main(argv=None) -> int:
         discriminator = build_dcgan_discriminator(filters=d_filters, dropout=args.dropout,
                                                   batch_norm=args.d_norm == "batch",
                                                   minibatch_stddev=args.minibatch_stddev)
-    gan_class = variant_gan(GAN, keras, loss=args.loss, r1=args.r1)
-    gan = gan_class(generator, discriminator, seed=args.seed,
-                    instance_noise=args.instance_noise, label_smoothing=args.label_smoothing)
+    options = dict(seed=args.seed, instance_noise=args.instance_noise,
+                   label_smoothing=args.label_smoothing)
+    labels = None
+    if args.networks == "conditional":
+        generator = build_conditional_generator(100, filters=g_filters,
+                                                kernel_size=args.g_kernel)
+        discriminator = build_conditional_discriminator(filters=d_filters,
+                                                        class_head=args.class_loss > 0)
+        labels = data.y_train
+        if args.class_loss:
+            gan = AuxiliaryClassifierGAN(generator, discriminator, n_classes=10,
+                                         class_loss_weight=args.class_loss, **options)
+        else:
+            gan = GAN(generator, discriminator, n_classes=10, **options)
+    else:
+        gan_class = variant_gan(GAN, keras, loss=args.loss, r1=args.r1)
+        gan = gan_class(generator, discriminator, **options)
     gan.compile(keras.optimizers.Adam(args.lr_d, beta_1=args.beta_1),
                 keras.optimizers.Adam(args.lr_g, beta_1=args.beta_1, use_ema=args.ema > 0,
                                       ema_momentum=args.ema or 0.99))
-    dataset = gan_dataset(to_gan_range(data.x_train), batch_size=args.batch_size,
+    dataset = gan_dataset(to_gan_range(data.x_train), labels, batch_size=args.batch_size,
                           seed=args.seed).repeat()
     start = time.perf_counter()
     gan.fit(dataset, epochs=1, steps_per_epoch=args.steps, verbose=0)
@@ -194,7 +229,18 @@ def main(argv=None) -> int:
     if args.ema:
         gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
         recompute_batch_statistics(keras, gan)
-    images = gan.sample(len(data.x_test), seed=1)
+    extra = {}
+    if labels is not None:
+        # As chapter 7's exercise measures it: 100 images per requested class (seed 2),
+        # and how often the classifier finds the class; the rest on 1,000 per class.
+        requested = np.repeat(np.arange(10), 100)
+        obeyed = frechet.predict_classes(gan.sample(1000, labels=requested, seed=2))
+        per_class = (obeyed == requested).reshape(10, 100).mean(axis=1)
+        extra = {"obeyed": round(float(per_class.mean()), 4),
+                 "obeyed_worst": round(float(per_class.min()), 2),
+                 "obeyed_per_class": [round(float(share), 2) for share in per_class]}
+    images = gan.sample(len(data.x_test), seed=1, labels=None if labels is None else
+                        np.repeat(np.arange(10), len(data.x_test) // 10))
     coverage = frechet.class_coverage(images)
     quality = precision_recall(data.x_test, images)
     record = {
@@ -203,7 +249,7 @@ def main(argv=None) -> int:
         "classes_covered": coverage.n_covered,
         "smallest_share": round(float(coverage.shares.min()), 4),
         "precision": round(quality.precision, 3), "recall": round(quality.recall, 3),
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(seconds, 1), **extra,
     }
     save_run(record, "gan_recipes", save=not args.no_save)
     return 0
