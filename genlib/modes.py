@@ -43,7 +43,7 @@ _EPOCHS = {
     "stacked_ae": (16, 12),
     "greedy_phase": (4, 8),
     "greedy_finetune": (4, 5),
-    "too_powerful": (150, 30),
+    "too_powerful": (150, 20),
     # Chapter 3: the dense, convolutional and recurrent autoencoders and the upsampling
     # exercise's model, one budget for all (batches of 64) so that they compare fairly. The
     # recurrent one is the slowest model of the chapter: about 30 s per epoch on two cores.
