@@ -278,8 +278,8 @@ def build_conditional_generator(coding_size: int = 100, n_classes: int = 10, *,
     kernel_size = check_positive_int(kernel_size, "kernel_size")
     codings = keras.Input((coding_size,), name="codings")
     labels = keras.Input((), dtype="int32", name="labels")
-    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")(labels)
-    z = keras.layers.Concatenate()([codings, one_hot])
+    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")
+    z = keras.layers.Concatenate()([codings, one_hot(labels)])
     z = keras.layers.Dense(7 * 7 * first, use_bias=False)(z)
     z = keras.layers.Reshape((7, 7, first))(z)
     z = keras.layers.ReLU()(keras.layers.BatchNormalization()(z))
@@ -320,13 +320,14 @@ def build_conditional_discriminator(n_classes: int = 10, *, filters=(32, 64),
     z = keras.layers.Conv2D(second, kernel_size, strides=2, padding="same")(z)
     z = keras.layers.LeakyReLU(0.2)(keras.layers.BatchNormalization()(z))
     features = keras.layers.Flatten()(z)
-    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")(labels)
-    class_vector = keras.layers.Dense(features.shape[-1], use_bias=False)(one_hot)
-    match = keras.layers.Dot(axes=1)([class_vector, features])
+    one_hot = keras.layers.CategoryEncoding(n_classes, output_mode="one_hot")
+    class_vector = keras.layers.Dense(features.shape[-1], use_bias=False)
+    match = keras.layers.Dot(axes=1)([class_vector(one_hot(labels)), features])
     logit = keras.layers.Add(name="logit")([keras.layers.Dense(1)(features), match])
     outputs = logit
     if class_head:
-        outputs = [logit, keras.layers.Dense(n_classes, name="class_logits")(features)]
+        class_logits = keras.layers.Dense(n_classes, name="class_logits")(features)
+        outputs = [logit, class_logits]
     return keras.Model([images, labels], outputs, name="conditional_discriminator")
 
 
@@ -771,8 +772,9 @@ class AuxiliaryClassifierGAN(GAN):
         with tf.GradientTape() as tape:
             real_logits, real_classes = self.judge(real_images, real_labels)
             fake_logits, _ = self.judge(fake_images, fake_labels)
+            class_loss = self.class_loss(real_labels, real_classes)
             d_loss = (self.discriminator_loss(real_logits, fake_logits)
-                      + self.class_loss_weight * self.class_loss(real_labels, real_classes))
+                      + self.class_loss_weight * class_loss)
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
         return d_loss
@@ -781,8 +783,9 @@ class AuxiliaryClassifierGAN(GAN):
         with tf.GradientTape() as tape:
             fake_images, fake_labels = self.fakes(batch_size)
             fake_logits, fake_classes = self.judge(fake_images, fake_labels)
+            class_loss = self.class_loss(fake_labels, fake_classes)
             g_loss = (self.generator_loss(fake_logits)
-                      + self.class_loss_weight * self.class_loss(fake_labels, fake_classes))
+                      + self.class_loss_weight * class_loss)
         weights = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
         return g_loss
