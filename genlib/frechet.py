@@ -306,6 +306,26 @@ def predict_classes(images) -> np.ndarray:
     return np.argmax(_forward(images)[1], axis=1).astype(np.int64)
 
 
+def share_per_class(predicted, labels, n_classes: int = 10) -> np.ndarray:
+    """For each class, the share of its images that were predicted as that class.
+
+    How well a conditional generator obeys: ``predicted`` holds the classes the shipped
+    classifier found (:func:`predict_classes`) in images requested as ``labels``; entry
+    ``k`` of the result is the share of the class-``k`` requests recognized as class ``k``
+    (NaN for a class never requested).
+
+    Examples
+    --------
+    >>> share_per_class([0, 1, 1, 1], [0, 0, 1, 1], n_classes=2)
+    array([0.5, 1. ])
+    """
+    labels = np.asarray(labels)
+    hits = np.asarray(predicted) == labels
+    requested = np.bincount(labels, minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(labels, weights=hits, minlength=n_classes) / requested
+
+
 # --- The distance ------------------------------------------------------------------------
 
 

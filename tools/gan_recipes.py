@@ -234,8 +234,8 @@ def main(argv=None) -> int:
         # As chapter 7's exercise measures it: 100 images per requested class (seed 2),
         # and how often the classifier finds the class; the rest on 1,000 per class.
         requested = np.repeat(np.arange(10), 100)
-        obeyed = frechet.predict_classes(gan.sample(1000, labels=requested, seed=2))
-        per_class = (obeyed == requested).reshape(10, 100).mean(axis=1)
+        images = gan.sample(1000, labels=requested, seed=2)
+        per_class = frechet.share_per_class(frechet.predict_classes(images), requested)
         extra = {"obeyed": round(float(per_class.mean()), 4),
                  "obeyed_worst": round(float(per_class.min()), 2),
                  "obeyed_per_class": [round(float(share), 2) for share in per_class]}

@@ -234,7 +234,7 @@ def check_conditional_generator(generate, *, n_per_class: int = 100,
         return wrong(f"your images have values in [{low:.3g}, {high:.3g}]: return pixels in "
                      f"[0, 1];{hint}")
     predicted = frechet.predict_classes(images)
-    per_class = (predicted == labels).reshape(len(CLASS_NAMES), n_per_class).mean(axis=1)
+    per_class = frechet.share_per_class(predicted, labels, len(CLASS_NAMES))
     accuracy = float(per_class.mean())
     worst = int(np.argmin(per_class))
     shares = np.bincount(predicted, minlength=len(CLASS_NAMES)) / len(predicted)
