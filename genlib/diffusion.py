@@ -495,6 +495,13 @@ class DiffusionModel(keras.Model):
     schedule : NoiseSchedule
     sampling_steps : int, optional
         The default number of steps of :meth:`sample` (50, or ``T`` if smaller).
+    sampling_eta : float, default 0.0
+        The default ``eta`` of :meth:`sample`, in [0, 1]: 0 samples deterministically,
+        1 adds as much fresh noise at each step as the DDPM sampler.
+    sampling_spacing : float, default 1.0
+        The default ``spacing`` of :meth:`sample`, a positive power: the ``i``-th of ``S``
+        steps is at ``t = (T - 1) (i / (S - 1))^spacing``. 1 spaces them evenly, less than 1
+        puts more of them where the noise is high, more than 1 where it is low.
     min_snr_gamma : float, optional
         Weigh each image's squared error by ``min(SNR_t, γ) / SNR_t``
         (:meth:`loss_weights`); ``None``, the default, is the plain mean of Ho et al.
@@ -512,6 +519,7 @@ class DiffusionModel(keras.Model):
     """
 
     def __init__(self, network, schedule: NoiseSchedule, *, sampling_steps: int | None = None,
+                 sampling_eta: float = 0.0, sampling_spacing: float = 1.0,
                  min_snr_gamma: float | None = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(network, keras.Model):
@@ -532,6 +540,8 @@ class DiffusionModel(keras.Model):
         if sampling_steps is None:
             sampling_steps = min(50, schedule.n_steps)
         self.sampling_steps = self._check_sampling_steps(sampling_steps)
+        self.sampling_eta = self._check_eta(sampling_eta, "sampling_eta")
+        self.sampling_spacing = self._check_spacing(sampling_spacing, "sampling_spacing")
         if min_snr_gamma is not None:
             min_snr_gamma = check_real(min_snr_gamma, "min_snr_gamma", low=0, low_open=True,
                                        hint=" (5 in Hang et al. 2023), or None for the "
@@ -549,6 +559,16 @@ class DiffusionModel(keras.Model):
             raise ValueError(f"steps must be at most T = {self.schedule.n_steps} (the steps "
                              f"of the schedule), got {steps}")
         return steps
+
+    @staticmethod
+    def _check_eta(eta, name="eta"):
+        return check_real(eta, name, low=0, high=1, hint=" (0: deterministic DDIM, 1: as "
+                          "much noise as the DDPM sampler)")
+
+    @staticmethod
+    def _check_spacing(spacing, name="spacing"):
+        return check_real(spacing, name, low=0, low_open=True,
+                          hint=" (1: evenly spaced steps, below 1: more steps at high noise)")
 
     # -- training -----------------------------------------------------------------------------
 
@@ -741,21 +761,28 @@ class DiffusionModel(keras.Model):
             plan.append((t, s.alphas[t], s.alpha_bars[t], math.sqrt(variance)))
         return self._run("ddpm", plan, n, seed, progress, trajectory)
 
-    def sampling_plan(self, steps: int | None = None, eta: float = 0.0):
+    def sampling_plan(self, steps: int | None = None, eta: float | None = None,
+                      spacing: float | None = None):
         """The steps of :meth:`sample`: ``(t, ᾱ_t, ᾱ_prev, σ)`` for each, from noisy to clean.
 
-        ``steps`` indices evenly spaced over ``[0, T - 1]``, in decreasing order; ``σ`` is the
-        DDIM noise scale ``η √((1 - ᾱ_prev) / (1 - ᾱ_t)) √(1 - ᾱ_t / ᾱ_prev)``.
+        ``steps`` indices ``t = (T - 1) (i / (steps - 1))^spacing`` (rounded, duplicates
+        dropped), in decreasing order; ``σ`` is the DDIM noise scale
+        ``η √((1 - ᾱ_prev) / (1 - ᾱ_t)) √(1 - ᾱ_t / ᾱ_prev)``. ``steps``, ``eta`` and
+        ``spacing`` default to :attr:`sampling_steps`, :attr:`sampling_eta` and
+        :attr:`sampling_spacing`.
 
         >>> model = DiffusionModel(build_noise_predictor(filters=(8, 16)), cosine_schedule(100))
         >>> [t for t, *_ in model.sampling_plan(5)]
         [99, 74, 50, 25, 0]
+        >>> [t for t, *_ in model.sampling_plan(5, spacing=0.5)]   # more steps at high noise
+        [99, 86, 70, 50, 0]
         """
         steps = self._check_sampling_steps(self.sampling_steps if steps is None else steps)
-        eta = check_real(eta, "eta", low=0, high=1, hint=" (0: deterministic DDIM, 1: as "
-                         "much noise as the DDPM sampler)")
+        eta = self._check_eta(self.sampling_eta if eta is None else eta)
+        spacing = self._check_spacing(self.sampling_spacing if spacing is None else spacing)
         s = self.schedule
-        times = np.unique(np.linspace(0, s.n_steps - 1, steps).round().astype(int))[::-1]
+        fractions = np.linspace(0, 1, steps) ** spacing
+        times = np.unique((fractions * (s.n_steps - 1)).round().astype(int))[::-1]
         plan = []
         for i, t in enumerate(times):
             a = s.alpha_bars[t]
@@ -764,9 +791,9 @@ class DiffusionModel(keras.Model):
             plan.append((int(t), a, previous, sigma))
         return plan
 
-    def sample(self, n: int, *, steps: int | None = None, eta: float = 0.0,
-               seed: int | None = None, progress: bool = False,
-               trajectory: bool = False):
+    def sample(self, n: int, *, steps: int | None = None, eta: float | None = None,
+               spacing: float | None = None, seed: int | None = None,
+               progress: bool = False, trajectory: bool = False):
         """``n`` images in [0, 1] through ``steps`` strided reverse steps (DDIM).
 
         Song et al. (2021) showed that a network trained for the DDPM also defines samplers
@@ -774,7 +801,9 @@ class DiffusionModel(keras.Model):
         ``x̂_0 = (x_t - √(1 - ᾱ_t) ε_θ) / √ᾱ_t`` (clipped to [-1, 1]), then move to an
         earlier step ``s``: ``x_s = √ᾱ_s x̂_0 + √(1 - ᾱ_s - σ²) ε_θ + σ z``. With
         ``eta = 0`` (``σ = 0``) the sampler is deterministic; ``eta = 1`` adds as much noise
-        as the DDPM sampler. ``steps`` defaults to :attr:`sampling_steps`.
+        as the DDPM sampler. ``spacing`` places the steps (:meth:`sampling_plan`). ``steps``,
+        ``eta`` and ``spacing`` default to the model's :attr:`sampling_steps`,
+        :attr:`sampling_eta` and :attr:`sampling_spacing`.
 
         >>> model = DiffusionModel(build_noise_predictor(filters=(8, 16)), cosine_schedule(20))
         >>> images = model.sample(3, steps=4, seed=1)
@@ -782,7 +811,7 @@ class DiffusionModel(keras.Model):
         ((3, 28, 28), True)
         """
         n = check_positive_int(n, "n")
-        plan = self.sampling_plan(steps, eta)
+        plan = self.sampling_plan(steps, eta, spacing)
         return self._run("ddim", plan, n, seed, progress, trajectory)
 
     # -- saving -------------------------------------------------------------------------------
@@ -793,6 +822,8 @@ class DiffusionModel(keras.Model):
             "network": keras.saving.serialize_keras_object(self.network),
             "schedule": self.schedule.get_config(),
             "sampling_steps": self.sampling_steps,
+            "sampling_eta": self.sampling_eta,
+            "sampling_spacing": self.sampling_spacing,
             "min_snr_gamma": self.min_snr_gamma,
             "seed": self.seed,
         }

@@ -132,8 +132,11 @@ class MinibatchStdDev(keras.layers.Layer):
 
 
 def build_dense_generator(coding_size: int = 30, *, hidden_sizes=(100, 150),
-                          activation="selu"):
+                          activation="selu", batch_norm: bool = False):
     """A dense generator: codings → hidden ``Dense`` layers → a 28 × 28 image in [-1, 1].
+
+    ``batch_norm=True`` normalizes each hidden layer's outputs before its activation, as
+    the DCGAN's generator does (Radford et al. 2015).
 
     Examples
     --------
@@ -143,22 +146,34 @@ def build_dense_generator(coding_size: int = 30, *, hidden_sizes=(100, 150),
     """
     coding_size = check_positive_int(coding_size, "coding_size")
     hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(100, 150)")
+    hidden = []
+    for units in hidden_sizes:
+        if batch_norm:  # the normalization's shift replaces the bias
+            hidden += [keras.layers.Dense(units, use_bias=False),
+                       keras.layers.BatchNormalization(),
+                       keras.layers.Activation(activation)]
+        else:
+            hidden.append(keras.layers.Dense(units, activation=activation))
     return keras.Sequential([
         keras.Input((coding_size,)),
-        *[keras.layers.Dense(units, activation=activation) for units in hidden_sizes],
+        *hidden,
         keras.layers.Dense(math.prod(IMAGE_SHAPE), activation="tanh"),
         keras.layers.Reshape(IMAGE_SHAPE),
     ], name="dense_generator")
 
 
 def build_dense_discriminator(hidden_sizes=(150, 100), *, activation="selu",
-                              dropout: float = 0.0, minibatch_stddev=False):
+                              dropout: float = 0.0, batch_norm: bool = False,
+                              minibatch_stddev=False):
     """A dense discriminator: a 28 × 28 image → hidden ``Dense`` layers → one logit.
 
     The output is a logit (no sigmoid): the loss applies the sigmoid itself, which is
     numerically safer when the discriminator is very sure. ``dropout`` adds a dropout
-    layer after each hidden layer; ``minibatch_stddev=True`` adds a
-    :class:`MinibatchStdDev` feature before the output layer.
+    layer after each hidden layer; ``batch_norm=True`` normalizes every hidden layer but
+    the first before its activation, as the DCGAN's discriminator does (the GAN judges
+    real and fake images in separate batches, so each batch's statistics tell them
+    apart); ``minibatch_stddev=True`` adds a :class:`MinibatchStdDev` feature before the
+    output layer.
 
     Examples
     --------
@@ -168,8 +183,13 @@ def build_dense_discriminator(hidden_sizes=(150, 100), *, activation="selu",
     hidden_sizes = check_sizes(hidden_sizes, "hidden_sizes", example="(150, 100)")
     dropout = check_real(dropout, "dropout", low=0, high=1, high_open=True)
     layers = []
-    for units in hidden_sizes:
-        layers.append(keras.layers.Dense(units, activation=activation))
+    for k, units in enumerate(hidden_sizes):
+        if batch_norm and k > 0:
+            layers += [keras.layers.Dense(units, use_bias=False),
+                       keras.layers.BatchNormalization(),
+                       keras.layers.Activation(activation)]
+        else:
+            layers.append(keras.layers.Dense(units, activation=activation))
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
     extra = [MinibatchStdDev()] if minibatch_stddev else []

@@ -200,7 +200,8 @@ def test_noise_predictor_shapes_and_validation():
 
 def test_noise_predictor_and_model_survive_keras_save_and_load(tmp_path):
     schedule = cosine_schedule(30)
-    model = DiffusionModel(small_network(), schedule, sampling_steps=6, seed=3)
+    model = DiffusionModel(small_network(), schedule, sampling_steps=6, sampling_eta=0.5,
+                           sampling_spacing=0.75, seed=3)
     x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8)).astype("float32")
     fit_diffusion(model, x, epochs=1, steps_per_epoch=3, batch_size=16, warmup_steps=1)
     noisy, t = x[:4], np.array([0, 7, 15, 29])
@@ -214,7 +215,8 @@ def test_noise_predictor_and_model_survive_keras_save_and_load(tmp_path):
     model.save(tmp_path / "model.keras")
     restored = keras.models.load_model(tmp_path / "model.keras")
     assert isinstance(restored, DiffusionModel)
-    assert restored.sampling_steps == 6 and restored.seed == 3
+    assert (restored.sampling_steps, restored.sampling_eta, restored.sampling_spacing,
+            restored.seed) == (6, 0.5, 0.75, 3)
     np.testing.assert_allclose(restored.schedule.betas, schedule.betas)
     np.testing.assert_allclose(restored.predict_noise(noisy, t), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(restored.sample(3, seed=1), model.sample(3, seed=1), atol=1e-5)
@@ -295,6 +297,31 @@ def test_ddim_with_every_step_and_full_noise_has_the_ddpm_variances():
     previous = np.concatenate([[1.0], schedule.alpha_bars[:-1]])
     ddpm = np.sqrt(schedule.betas * (1 - previous) / (1 - schedule.alpha_bars))
     np.testing.assert_allclose(sigmas, ddpm[::-1], rtol=1e-6, atol=1e-12)
+
+
+def test_the_model_s_sampling_eta_is_the_default_of_sample():
+    noisy = DiffusionModel(small_network(), cosine_schedule(20), sampling_eta=1.0)
+    assert noisy.sampling_plan(5) == noisy.sampling_plan(5, eta=1.0)
+    assert noisy.sampling_plan(5) != noisy.sampling_plan(5, eta=0.0)
+    np.testing.assert_array_equal(noisy.sample(3, steps=5, seed=4),
+                                  noisy.sample(3, steps=5, eta=1.0, seed=4))
+    assert not np.allclose(noisy.sample(3, steps=5, seed=4),
+                           noisy.sample(3, steps=5, eta=0.0, seed=4))
+    assert DiffusionModel(small_network(), cosine_schedule(20)).sampling_eta == 0.0
+
+
+def test_spacing_puts_the_steps_where_the_power_says():
+    model = DiffusionModel(small_network(), cosine_schedule(1000), sampling_spacing=0.5)
+    times = np.array([t for t, *_ in model.sampling_plan(50)])
+    assert times[0] == 999 and times[-1] == 0 and np.all(np.diff(times) < 0)
+    fractions = np.linspace(0, 1, 50)[::-1] ** 0.5
+    np.testing.assert_array_equal(times, (999 * fractions).round())
+    gaps = -np.diff(times)
+    assert gaps[0] < gaps[-1], "with a power below 1, the steps crowd at high noise"
+    even = [t for t, *_ in model.sampling_plan(50, spacing=1.0)]
+    assert -np.diff(even).max() - -np.diff(even).min() <= 1, "a power of 1 spaces them evenly"
+    with pytest.raises(ValueError, match="spacing"):
+        model.sample(2, spacing=-1.0)
 
 
 def test_sampling_is_reproducible_and_validated():

@@ -269,6 +269,30 @@ def test_wrong_range_is_a_clear_error():
         G.gan_dataset(nan)
 
 
+def test_the_normalized_dense_generator_normalizes_each_hidden_layer():
+    generator = G.build_dense_generator(8, hidden_sizes=(16, 32), batch_norm=True)
+    norms = [layer for layer in generator.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [norm.input.shape[-1] for norm in norms] == [16, 32]
+    hidden = [layer for layer in generator.layers if isinstance(layer, keras.layers.Dense)][:2]
+    assert not any(layer.use_bias for layer in hidden), "the normalization's shift is the bias"
+    codings = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
+    images = np.asarray(generator(codings, training=True))
+    assert images.shape == (64, 28, 28) and np.abs(images).max() <= 1
+    plain = G.build_dense_generator(8, hidden_sizes=(16, 32))
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in plain.layers)
+
+
+def test_the_normalized_dense_discriminator_normalizes_all_but_its_first_layer():
+    discriminator = G.build_dense_discriminator((32, 16, 8), batch_norm=True)
+    norms = [layer for layer in discriminator.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [norm.input.shape[-1] for norm in norms] == [16, 8]
+    assert discriminator.output_shape == (None, 1)
+    plain = G.build_dense_discriminator((32, 16, 8))
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in plain.layers)
+
+
 def test_bad_arguments_are_clear_errors():
     generator, discriminator = G.build_dense_generator(), G.build_dense_discriminator()
     with pytest.raises(ValueError, match="label_smoothing"):

@@ -9,9 +9,11 @@ this ablation (batches of 64, 2,000 steps, Adam 2e-3 with warm-up and cosine dec
 average of the weights with momentum 0.99, the cosine schedule with 1,000 steps, Min-SNR
 weighting with γ = 5), and each option changes one thing. Then 2,000 images sampled with
 50 DDIM steps (seed 1) are measured as chapter 8's comparison measures them: the Fréchet
-distance to 2,000 test images drawn with seed 0, and the classes covered. One JSON line
-per run is appended to ``genlib/recorded/ddpm_recipes.jsonl`` (with the machine, the
-training seconds and the options); chapter 8 prints the table from that file
+distance to 2,000 test images drawn with seed 0, and the classes covered, once for each
+sampler of ``--samplers`` (DDIM's η and the spacing of its steps; recorded as
+``NAME-etaX-pY`` unless they are 0 and 1). One JSON line per run and sampler is appended
+to ``genlib/recorded/ddpm_recipes.jsonl`` (with the machine, the training seconds and the
+options); chapter 8 prints the table from that file
 (``genlib.results.recorded_runs``). Full-mode data; nothing is downloaded.
 """
 
@@ -44,13 +46,32 @@ def parse(argv=None):
                         help="γ of the Min-SNR loss weights (0: unweighted)")
     parser.add_argument("--filters", default="16,32,64", help="the U-Net's filters")
     parser.add_argument("--sampling-steps", type=int, default=50, help="DDIM steps")
+    parser.add_argument("--samplers", nargs="+", default=["0:1"], metavar="ETA:SPACING",
+                        help="the DDIM samplers measured, one record each: η (0: "
+                        "deterministic, 1: as much noise as the DDPM sampler) and the "
+                        "spacing power of the steps (1: even)")
+    parser.add_argument("--weights", help="also save the trained model's weights here")
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow threads (0: TensorFlow's default, every core)")
     parser.add_argument("--no-save", action="store_true", help="print, do not append")
     args = parser.parse_args(argv)
     if args.steps % 100:
         parser.error(f"--steps must be a multiple of 100 (epochs of 100 steps), got {args.steps}")
+    wrong = f"--samplers takes ETA:SPACING pairs such as 1:0.5, got {' '.join(args.samplers)}"
+    try:
+        args.samplers = [tuple(float(part) for part in sampler.split(":"))
+                         for sampler in args.samplers]
+    except ValueError:
+        parser.error(wrong)
+    if any(len(sampler) != 2 for sampler in args.samplers):
+        parser.error(wrong)
     return args
+
+
+def record_name(name, eta, spacing):
+    """The recipe's name, with the sampler's η and spacing when they are not 0 and 1."""
+    return (name + (f"-eta{eta:g}" if eta else "")
+            + (f"-p{spacing:g}" if spacing != 1 else ""))
 
 
 def main(argv=None) -> int:
@@ -77,17 +98,22 @@ def main(argv=None) -> int:
                            ema_momentum=args.ema or None, seed=args.seed)
     rng = np.random.default_rng(0)
     test = data.x_test[np.sort(rng.choice(len(data.x_test), N_IMAGES, replace=False))]
-    images = model.sample(N_IMAGES, seed=1)
-    coverage = frechet.class_coverage(images)
-    record = {
-        "name": args.name, "options": vars(args),
-        "frechet": round(frechet.FrechetReference(test).distance(images), 2),
-        "classes_covered": coverage.n_covered,
-        "smallest_share": round(float(coverage.shares.min()), 4),
-        "parameters": int(network.count_params()),
-        "train_seconds": round(result.seconds, 1),
-    }
-    save_run(record, "ddpm_recipes", save=not args.no_save)
+    if args.weights:
+        model.save_weights(args.weights)
+    reference = frechet.FrechetReference(test)
+    for eta, spacing in args.samplers:  # the same network, sampled each way
+        images = model.sample(N_IMAGES, eta=eta, spacing=spacing, seed=1)
+        coverage = frechet.class_coverage(images)
+        record = {
+            "name": record_name(args.name, eta, spacing),
+            "options": {**vars(args), "samplers": None, "eta": eta, "spacing": spacing},
+            "frechet": round(reference.distance(images), 2),
+            "classes_covered": coverage.n_covered,
+            "smallest_share": round(float(coverage.shares.min()), 4),
+            "parameters": int(network.count_params()),
+            "train_seconds": round(result.seconds, 1),
+        }
+        save_run(record, "ddpm_recipes", save=not args.no_save)
     return 0
 
 

@@ -56,8 +56,11 @@ def parse(argv=None):
     parser.add_argument("--g-kernel", type=int, default=5,
                         help="their kernel size (4: a third fewer multiply-adds than 5)")
     parser.add_argument("--d-filters", default="32,64", help="the discriminator's filters")
+    parser.add_argument("--g-norm", choices=("none", "batch"), default="none",
+                        help="normalization of the dense generator's hidden layers")
     parser.add_argument("--d-norm", choices=("none", "batch", "spectral"), default="none",
-                        help="normalization of the discriminator's convolutions")
+                        help="normalization of the discriminator's hidden layers (for the "
+                        "dense one: batch only)")
     parser.add_argument("--loss", choices=("bce", "hinge"), default="bce",
                         help="non-saturating cross-entropy, or the hinge loss")
     parser.add_argument("--r1", type=float, default=0.0,
@@ -87,12 +90,17 @@ def parse(argv=None):
                         help="TensorFlow threads (0: TensorFlow's default, every core)")
     parser.add_argument("--no-save", action="store_true", help="print, do not append")
     args = parser.parse_args(argv)
+    if args.networks == "dense" and args.d_norm == "spectral":
+        parser.error("--d-norm spectral is for the convolutional discriminator; the dense "
+                     "one takes --d-norm batch")
     if args.minibatch_stddev and args.d_norm == "spectral":
         parser.error("--minibatch-stddev is not available with --d-norm spectral")
     if args.networks == "conditional" and (args.loss != "bce" or args.r1 or args.ema
                                            or args.minibatch_stddev):
         parser.error("--networks conditional trains with the chapter's losses only: no "
                      "--loss, --r1, --ema or --minibatch-stddev")
+    if args.g_norm != "none" and args.networks != "dense":
+        parser.error("--g-norm applies to the dense generator: add --networks dense")
     if args.class_loss and args.networks != "conditional":
         parser.error("--class-loss needs --networks conditional")
     return args
@@ -192,8 +200,10 @@ def main(argv=None) -> int:
     generator = build_dcgan_generator(coding_size=100, filters=g_filters,
                                       kernel_size=args.g_kernel)
     if args.networks == "dense":
-        generator = build_dense_generator(coding_size=30)
+        generator = build_dense_generator(coding_size=30,
+                                          batch_norm=args.g_norm == "batch")
         discriminator = build_dense_discriminator(dropout=args.dropout,
+                                                  batch_norm=args.d_norm == "batch",
                                                   minibatch_stddev=args.minibatch_stddev)
     elif args.d_norm == "spectral":
         discriminator = spectral_discriminator(keras, d_filters, args.dropout)
