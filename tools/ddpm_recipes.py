@@ -2,6 +2,8 @@
 
     python tools/ddpm_recipes.py --name base
     python tools/ddpm_recipes.py --name b32-4000 --batch-size 32 --steps 4000 --threads 1
+    python tools/ddpm_recipes.py --name b32-6000 --batch-size 32 --steps 6000 --threads 1 \
+        --samplers 0:1 1:1 0:0.5 1:0.5
 
 Each run trains chapter 8's noise predictor (``genlib.diffusion.build_noise_predictor``,
 filters (16, 32, 64)) with ``fit_diffusion``; the defaults are the chapter's recipe before
