@@ -18,17 +18,22 @@ OLDEST_STAMP := $(OLDEST_VENV)/.installed
 TOOLING_TESTS := tests/test_notebook_tool.py tests/test_chapters_notebooks.py \
                  tests/test_results_page.py tests/test_deployment.py tests/test_book.py \
                  tests/test_browser.py tests/toc.py tests/test_budgets.py \
-                 tests/test_benchmark.py
+                 tests/test_benchmark.py tests/test_assignments.py
 # The chapters test-oldest runs as in Colab: transposed convolutions, activity
 # regularization, the GAN's training step (the parts of Keras that changed).
 OLDEST_CHAPTERS := 03_convolutional or 05_sparse or 07_generative
 
-.PHONY: book test test-oldest oldest unit venv data browser lint notebooks check-notebooks \
-        student benchmark benchmark-book clean
+.PHONY: book book-student test test-oldest oldest unit venv data browser lint notebooks check-notebooks \
+        student assignments benchmark benchmark-book clean
 
 # Chapters executed in parallel (one kernel per core), then rendered: tools/book.py.
 book: venv data check-notebooks
 	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/python tools/book.py
+
+# The same book without any worked solution, for an instructor who hosts it for a class:
+# _build/student-book/_build/html. Shows the chapters `make book` executed, if any.
+book-student: venv data check-notebooks
+	GENLIB_MODE=$${GENLIB_MODE:-full} $(BIN)/python tools/book.py --student
 
 # Quick mode unless GENLIB_MODE says otherwise: the notebooks' kernels inherit it.
 # Every core (at most 4): pytest-xdist workers, an idle one taking queued tests from a busy
@@ -108,6 +113,11 @@ check-notebooks: venv
 
 student: venv
 	$(BIN)/python tools/notebooks.py student --output _build/student
+
+# One otter-grader assignment per chapter, in _build/assignments/<chapter>/: the student
+# notebook and its public tests, the autograder, the rubric (book/instructors.md).
+assignments: venv
+	$(BIN)/python tools/assignments.py build --output _build/assignments
 
 benchmark: venv data
 	$(BIN)/python tools/benchmark.py

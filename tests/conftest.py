@@ -32,8 +32,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault(variable, "1")
 
 
-#: The longest tests: a chapter executed as in Colab (a minute or two each, quick mode).
-LONGEST = "test_notebook_runs_like_in_colab"
+#: The longest tests: each executes a whole chapter (as in Colab, or graded by otter).
+LONGEST = ("test_notebook_runs_like_in_colab", "test_grading")
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected what does not run
@@ -47,10 +47,10 @@ def pytest_collection_modifyitems(config, items):
     start and the short tests fill in around them.
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    longest = [item for item in items if LONGEST in item.nodeid]
+    longest = [item for item in items if any(name in item.nodeid for name in LONGEST)]
     if workers < 2 or not longest:
         return
-    rest = [item for item in items if LONGEST not in item.nodeid]
+    rest = [item for item in items if item not in longest]
     ordered = []
     for worker in range(workers):
         share = (len(items) - len(ordered)) // (workers - worker)  # worksteal's split
@@ -125,6 +125,32 @@ def book_html(tmp_path_factory, colab_runs) -> Path:
             except (NotebookFailed, SystemExit, ValueError) as error:
                 failure.write_text(f"{type(error).__name__}: {error}"[-5000:])
     assert not failure.exists(), "the book build failed or warned:\n" + failure.read_text()
+    return output / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def student_book_html(tmp_path_factory, book_html) -> Path:
+    """The student edition of the same book (``tools/book.py --student``): its HTML folder.
+
+    Rendered from the notebooks ``book_html`` executed, so no chapter runs again. Set
+    ``GENLIB_TEST_STUDENT_SITE`` to the HTML folder of one you built to skip the build.
+    """
+    if os.environ.get("GENLIB_TEST_STUDENT_SITE"):
+        return Path(os.environ["GENLIB_TEST_STUDENT_SITE"]).resolve()
+    from tests.colab_run import locked
+
+    shared = _shared_folder(tmp_path_factory)
+    output, failure = shared / "student-book", shared / "student-book-failed.txt"
+    with locked(shared / "student-book.lock"):
+        if not (output / "_build" / "html" / "index.html").exists() and not failure.exists():
+            result = subprocess.run(
+                [sys.executable, str(ROOT / "tools" / "book.py"), "--student",
+                 "--path-output", str(output), "--executed", str(shared / "book-notebooks")],
+                capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                env={**os.environ, "GENLIB_MODE": os.environ.get("GENLIB_MODE", "quick")})
+            if result.returncode != 0:
+                failure.write_text(result.stderr[-5000:])
+    assert not failure.exists(), "the student edition failed or warned:\n" + failure.read_text()
     return output / "_build" / "html"
 
 

@@ -361,3 +361,97 @@ def test_screenshots(visit):
                          clip={"x": 0, "y": 0, "width": 1280, "height": min(height, 3200)})
     for name in ("landing.png", "chapter.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+# --- the student edition (make book-student) ----------------------------------------------------
+
+# The page's whole text, hidden parts included (a collapsed solution is in the page).
+PAGE_TEXT = "() => document.body.textContent"
+PROSE_MARKUP = re.compile(r"[$`*_\[\]{}<>|\\]")
+
+
+@functools.cache
+def solution_snippets() -> dict[str, list[str]]:
+    """Per chapter page, lines that only its worked solutions hold, whitespace collapsed:
+    code lines of 20 characters or more, and plain prose lines (no markup) of 40 or more."""
+    from tools.notebooks import chapter_to_notebook, is_solution
+
+    def lines(cell):
+        for line in cell.source.splitlines():
+            text = " ".join(line.removeprefix(">").split())
+            if text:
+                yield text
+
+    snippets = {}
+    for md_path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")):
+        cells = chapter_to_notebook(md_path).cells
+        elsewhere = {text for cell in cells if not is_solution(cell) for text in lines(cell)}
+        chosen = []
+        for cell in filter(is_solution, cells):
+            for text in lines(cell):
+                if text in elsewhere or text.startswith("#"):
+                    continue
+                if cell.cell_type == "code" and len(text) >= 20:
+                    chosen.append(text)
+                elif (cell.cell_type == "markdown" and len(text) >= 40
+                      and not PROSE_MARKUP.search(text) and text[0] not in "-0123456789"):
+                    chosen.append(text)
+        snippets[f"chapters/{md_path.stem}"] = chosen
+    return snippets
+
+
+def _text_of(browser, url: str, site: str) -> tuple[str, Visit]:
+    page = Visit(browser, url, site)
+    return " ".join(page.page.evaluate(PAGE_TEXT).split()), page
+
+
+@pytest.fixture(scope="module")
+def student_site_url(student_book_html):
+    handler = functools.partial(_QuietHandler, directory=str(student_book_html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("docname", [page for page in PAGES if page.startswith("chapters/")])
+def test_the_student_edition_shows_no_solution(browser, student_site_url, docname):
+    text, page = _text_of(browser, f"{student_site_url}/{docname}.html", student_site_url)
+    try:
+        assert not page.errors, page.errors
+        leaked = [snippet for snippet in solution_snippets()[docname] if snippet in text]
+        assert not leaked, f"solution text on the student edition's page: {leaked[:5]}"
+        assert page.page.locator("div.solution").count() == 0
+        assert "Solution to" not in text
+        assert page.page.locator("div.exercise").count() > 0, "the exercises must stay"
+        assert page.page.locator("p.colab-badge").count() == 0, "the badge opens solutions"
+    finally:
+        page.close()
+
+
+def test_the_solution_text_check_finds_solutions(browser, site_url):
+    """The check above can fail: on the full site, the same snippets are found."""
+    for docname, snippets in solution_snippets().items():
+        text, page = _text_of(browser, f"{site_url}/{docname}.html", site_url)
+        page.close()
+        found = [snippet for snippet in snippets if snippet in text]
+        assert len(snippets) >= 10 and len(found) >= 0.5 * len(snippets), (
+            f"{docname}: {len(found)} of {len(snippets)} solution lines found on the full site")
+
+
+def test_no_file_of_the_student_edition_holds_a_solution(student_book_html, book_html):
+    """Nor anywhere else in the site: copied sources, notebooks, the search index."""
+    code = {snippet for snippets in solution_snippets().values() for snippet in snippets
+            if not re.search(r"[<>&\"']", snippet)}
+
+    def holders(folder: Path) -> set[str]:
+        found = set()
+        for path in folder.rglob("*"):
+            if path.suffix in {".html", ".js", ".txt", ".md", ".ipynb", ".py", ".json"}:
+                content = " ".join(path.read_text(encoding="utf-8", errors="ignore").split())
+                found |= {snippet for snippet in code if snippet in content}
+        return found
+
+    assert not holders(student_book_html)
+    assert holders(book_html), "the full site's copied sources hold the solutions"

@@ -186,8 +186,8 @@ Discuss.
     table = Report.load(tmp_path, root=root).exercises_table()
     rows = table.splitlines()[2:]
     assert rows == [
-        "| 3.1 Checked by code | checker `ch03.check_something` | 0 s | not measured |",
-        "| 3.2 With a rubric | rubric | 2 min 05 s | not measured |",
-        '| 3.3 Not yet gradeable | <span class="over-budget">no rubric yet</span> | '
+        "| 3.1 Checked by code | checker `ch03.check_something` | 2 | 0 s | not measured |",
+        "| 3.2 With a rubric | rubric | 1 | 2 min 05 s | not measured |",
+        '| 3.3 Not yet gradeable | <span class="over-budget">no rubric yet</span> | 0 | '
         "not measured | not measured |",
     ]

@@ -181,16 +181,38 @@ def cache_folder(path_output: Path) -> Path:
     return path_output / "_build" / ".jupyter_cache"
 
 
+#: Where ``--student`` writes the student edition: STUDENT_OUTPUT/_build/html.
+STUDENT_OUTPUT = ROOT / "_build" / "student-book"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path-output", type=Path, default=ROOT,
-                        help="folder to write _build/ into (default: the repository)")
+    parser.add_argument("--path-output", type=Path, default=None,
+                        help="folder to write _build/ into (default: the repository, or "
+                             "_build/student-book with --student)")
+    parser.add_argument("--student", action="store_true",
+                        help="the student edition: every worked solution left out "
+                             "(book/_ext/student_edition.py); shows the chapters executed "
+                             "by the last `make book` when there are some")
     parser.add_argument("--executed", type=Path, default=None, metavar="FOLDER",
                         help="render the notebooks already executed in FOLDER (NAME.ipynb "
                              "per chapter) instead of executing the chapters")
     args = parser.parse_args(argv)
     mode = os.environ.get("GENLIB_MODE", "full")
+    if args.path_output is None:
+        args.path_output = STUDENT_OUTPUT if args.student else ROOT
     output = args.path_output.resolve()
+    if args.student:
+        os.environ["COURSE_STUDENT_EDITION"] = "1"  # read by book/_ext/student_edition.py
+        book_cache = cache_folder(ROOT)
+        if args.executed is None and book_cache.is_dir() and output != ROOT:
+            # The same pages, so the same executed chapters: no second execution.
+            shutil.rmtree(cache_folder(output), ignore_errors=True)
+            shutil.copytree(book_cache, cache_folder(output))
+            render(output)
+            print(f"student edition, rendered from {book_cache}: "
+                  f"{output / '_build' / 'html' / 'index.html'}")
+            return 0
     if args.executed is not None:
         import nbformat
 

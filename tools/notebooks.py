@@ -31,7 +31,7 @@ import copy
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import NoReturn
@@ -263,7 +263,8 @@ def exercise_numbers(path: Path | str) -> dict[str, str]:
 
 
 #: A checker call in an exercise's text: ``ch01.check_principal_angles(my_principal_angles)``.
-CHECKER_CALL = re.compile(r"\b(?P<module>ch\d\d)\.(?P<function>check_\w+)\(")
+CHECKER_CALL = re.compile(
+    r"\b(?P<module>ch\d\d)\.(?P<function>check_\w+)\((?P<arguments>[^()]*)\)")
 #: The title of the admonition that holds an exercise's grading rubric, in its solution.
 RUBRIC_TITLE = "Rubric"
 
@@ -274,8 +275,21 @@ class ExerciseSummary:
 
     number: str  # "C.K"
     title: str
-    checker: str | None  # "genlib.exercises.ch01.check_principal_angles", if it has one
-    has_rubric: bool  # its worked solution holds a `Rubric` admonition
+    label: str | None = None  # "ex-01-angles"
+    checker: str | None = None  # "genlib.exercises.ch01.check_principal_angles", if it has one
+    #: The names the student defines and passes to the checker: ``("my_principal_angles",)``.
+    checker_arguments: tuple[str, ...] = ()
+    #: The `Rubric` admonition of its worked solution, as MyST lines (empty: none).
+    rubric: list[str] = field(default_factory=list)
+
+    @property
+    def has_rubric(self) -> bool:
+        return bool(self.rubric)
+
+    @property
+    def rubric_points(self) -> int:
+        """One point per criterion of the rubric (its top-level bullets)."""
+        return sum(line.startswith(("- ", "* ")) for line in self.rubric)
 
 
 def exercise_summaries(path: Path | str) -> list[ExerciseSummary]:
@@ -286,12 +300,16 @@ def exercise_summaries(path: Path | str) -> list[ExerciseSummary]:
     for directive in iter_directives(_without_front_matter(path.read_text(encoding="utf-8"))):
         if directive.name in EXERCISE_DIRECTIVES:
             call = CHECKER_CALL.search("\n".join(directive.body))
-            checker = f"genlib.exercises.{call['module']}.{call['function']}" if call else None
-            summaries.append(ExerciseSummary(f"{prefix}{len(summaries) + 1}",
-                                             directive.argument.strip(), checker, False))
+            summaries.append(ExerciseSummary(
+                f"{prefix}{len(summaries) + 1}", directive.argument.strip(),
+                label=directive.options.get("label"),
+                checker=f"genlib.exercises.{call['module']}.{call['function']}" if call else None,
+                checker_arguments=tuple(name.strip() for name in call["arguments"].split(",")
+                                        if name.strip()) if call else (),
+            ))
         elif (directive.name == "admonition" and directive.argument.strip() == RUBRIC_TITLE
               and summaries):
-            summaries[-1].has_rubric = True
+            summaries[-1].rubric = list(directive.body)
     return summaries
 
 

@@ -360,6 +360,7 @@ class Report:
     def exercises_table(self) -> str:
         """Every exercise of the book's chapters: how it is graded (a checker, or the rubric in
         its worked solution) and how long its worked solution ran in each mode."""
+        from tools.assignments import Question
         from tools.notebooks import exercise_summaries
 
         rows = []
@@ -374,12 +375,14 @@ class Report:
                     graded = f"checker `{exercise.checker.removeprefix('genlib.exercises.')}`"
                 else:
                     graded = "rubric" if exercise.has_rubric else OVER.format("no rubric yet")
-                rows.append([f"{exercise.number} {exercise.title}", graded,
+                points = Question(exercise).points if exercise.checker or exercise.has_rubric \
+                    else 0
+                rows.append([f"{exercise.number} {exercise.title}", graded, str(points),
                              *(format_seconds(times[mode].get(exercise.number))
                                if exercise.number in times[mode] else NOT_MEASURED
                                for mode in MODES)])
-        return markdown_table(["exercise", "graded by", "solution's run time, full mode",
-                               "quick mode"], rows)
+        return markdown_table(["exercise", "graded by", "points",
+                               "solution's run time, full mode", "quick mode"], rows)
 
     def metrics_table(self) -> str:
         """Per chapter: each result in full and quick mode, next to its classic reference."""

@@ -46,7 +46,9 @@ def _badge(url: str) -> nodes.paragraph:
 def add_colab_badge(app, doctree: nodes.document) -> None:
     """Insert the badge right after the title of a chapter page."""
     docname = app.env.docname
-    if not docname.startswith(CHAPTERS):
+    # The student edition (book/_ext/student_edition.py) has no badge: it opens the notebook
+    # with its solutions.
+    if not docname.startswith(CHAPTERS) or getattr(app.config, "course_student_edition", False):
         return
     options = app.config.html_theme_options or {}
     repository_url = options.get("repository_url")
