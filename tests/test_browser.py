@@ -11,7 +11,8 @@ HTTP on localhost, and Debian's Chromium, driven by Playwright, opens each page 
 - worked solutions are collapsed;
 - no MyST directive or role shows as text (``:::{note}``, ``{ref}`label```, …);
 - headings nest: one ``h1``, then no level skipped;
-- a chapter's Colab link opens ``notebooks/NAME.ipynb`` of the repository in ``_config.yml``.
+- a chapter's Colab and Kaggle links open ``notebooks/NAME.ipynb`` of the repository in
+  ``_config.yml``, and its download link gets the notebook from the site itself.
 
 Screenshots of the landing page and of a chapter are kept in ``_build/test-artifacts/``.
 Chromium: ``apt-get install chromium`` (``make test`` installs it).
@@ -270,6 +271,34 @@ def colab_problems(visit: Visit, docname: str) -> list[str]:
     return problems
 
 
+def launch_problems(visit: Visit, docname: str) -> list[str]:
+    """Next to the Colab badge: an Open in Kaggle badge and a download of the notebook,
+    served by the site itself."""
+    kaggle = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
+        'a[href*="kaggle.com/"]')).map((a) => a.href)""")
+    downloads = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
+        'a.download-notebook')).map((a) => [a.href, a.hasAttribute("download")])""")
+    if not docname.startswith("chapters/"):
+        return [f"a launch link on a page that is not a chapter: {link}"
+                for link in [*kaggle, *(href for href, _ in downloads)]]
+    name = docname.removeprefix("chapters/")
+    owner_repo, branch = repository()
+    expected = (f"https://kaggle.com/kernels/welcome?src=https://github.com/{owner_repo}/blob/"
+                f"{branch}/notebooks/{name}.ipynb")
+    problems = [f"Kaggle link {link} is not {expected}" for link in kaggle if link != expected]
+    if not kaggle:
+        problems.append(f"no Open in Kaggle link; expected {expected}")
+    if len(downloads) != 1:
+        return [*problems, f"expected one link to download the notebook, found {len(downloads)}"]
+    href, has_download = downloads[0]
+    if not (href.endswith(f"/notebooks/{name}.ipynb") and has_download):
+        problems.append(f"the download link {href} is not notebooks/{name}.ipynb with `download`")
+    response = visit.page.request.get(href)
+    if not response.ok or response.json().get("nbformat") != 4:
+        problems.append(f"{href} does not serve the notebook (HTTP {response.status})")
+    return problems
+
+
 # --- the tests -----------------------------------------------------------------------------------
 
 
@@ -286,7 +315,7 @@ def test_page_in_a_real_browser(visit, docname):
     page = visit(docname)
     problems = [*page.errors, *math_problems(page), *image_problems(page),
                 *solution_problems(page), *myst_problems(page), *heading_problems(page),
-                *colab_problems(page, docname)]
+                *colab_problems(page, docname), *launch_problems(page, docname)]
     assert not problems, f"{docname}.html:\n" + "\n".join(problems)
 
 
@@ -425,7 +454,7 @@ def test_the_student_edition_shows_no_solution(browser, student_site_url, docnam
         assert page.page.locator("div.solution").count() == 0
         assert "Solution to" not in text
         assert page.page.locator("div.exercise").count() > 0, "the exercises must stay"
-        assert page.page.locator("p.colab-badge").count() == 0, "the badge opens solutions"
+        assert page.page.locator("p.colab-badge").count() == 0, "the badges open solutions"
     finally:
         page.close()
 

@@ -107,7 +107,11 @@ def test_badge_then_install_cell(notebook):
     org_repo = url.removeprefix("https://github.com/")
     expected = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/notebooks/99_fixture.ipynb"
     assert badge.cell_type == "markdown"
-    assert f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({expected})" == badge.source
+    kaggle = (f"https://kaggle.com/kernels/welcome?src=https://github.com/{org_repo}/blob/{branch}"
+              "/notebooks/99_fixture.ipynb")
+    assert badge.source == (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({expected}) "
+        f"[![Open In Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]({kaggle})")
     assert colab_url("99_fixture") == expected
 
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
@@ -371,7 +375,24 @@ def test_extension_puts_badge_under_chapter_titles():
         "https://colab.research.google.com/github/example-org/example-course/blob/dev/notebooks/03_conv.ipynb"
     )
     assert link[0]["alt"] == "Open In Colab"
+    kaggle = badge[2]
+    assert kaggle["refuri"] == (
+        "https://kaggle.com/kernels/welcome?src=https://github.com/example-org/example-course"
+        "/blob/dev/notebooks/03_conv.ipynb"
+    )
+    assert kaggle[0]["alt"] == "Open In Kaggle"
+    assert 'href="../notebooks/03_conv.ipynb" download' in badge[4].astext()
     assert section[2].astext() == "First paragraph."
+
+
+def test_the_student_edition_has_no_badges():
+    extension = load_extension()
+    doctree = doctree_of("Chapter title\n=============\n\nFirst paragraph.\n")
+    before = doctree.pformat()
+    app = badge_app("chapters/03_conv")
+    app.config.course_student_edition = True
+    extension.add_colab_badge(app, doctree)
+    assert doctree.pformat() == before
 
 
 def test_extension_leaves_other_pages_alone():

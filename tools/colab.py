@@ -1,4 +1,4 @@
-"""Where a chapter's notebook opens in Colab: the repository's address, and the links to it.
+"""Where a chapter's notebook opens in Colab or Kaggle: the repository's address, and the links.
 
 The repository URL and branch are written once, in ``_config.yml`` (``repository.url``,
 ``repository.branch``). The notebooks' badges (tools/notebooks.py) and the book's badges
@@ -13,6 +13,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+KAGGLE_BADGE_IMAGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
 
 
 def repository_info(root: Path | str = REPO_ROOT) -> tuple[str, str]:
@@ -30,15 +31,27 @@ def repository_info(root: Path | str = REPO_ROOT) -> tuple[str, str]:
     return url, str(repository.get("branch") or "main")
 
 
-def colab_url_for(repository_url: str, branch: str, name: str) -> str:
-    """Colab address of ``notebooks/NAME.ipynb`` in a GitHub repository on ``branch``."""
+def _owner_repo(repository_url: str, service: str) -> str:
     prefix = "https://github.com/"
     if not repository_url.startswith(prefix):
-        raise ValueError(f"Colab opens notebooks from GitHub only, not from {repository_url}")
-    owner_repo = repository_url.removeprefix(prefix).rstrip("/").removesuffix(".git")
+        raise ValueError(f"{service} opens notebooks from GitHub only, not from {repository_url}")
+    return repository_url.removeprefix(prefix).rstrip("/").removesuffix(".git")
+
+
+def colab_url_for(repository_url: str, branch: str, name: str) -> str:
+    """Colab address of ``notebooks/NAME.ipynb`` in a GitHub repository on ``branch``."""
+    owner_repo = _owner_repo(repository_url, "Colab")
     return (
         f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/notebooks/{name}.ipynb"
     )
+
+
+def kaggle_url_for(repository_url: str, branch: str, name: str) -> str:
+    """Kaggle address that opens ``notebooks/NAME.ipynb`` of a GitHub repository as a new
+    Kaggle notebook (Kaggle imports a notebook from its GitHub address)."""
+    owner_repo = _owner_repo(repository_url, "Kaggle")
+    return (f"https://kaggle.com/kernels/welcome?src=https://github.com/{owner_repo}/blob/"
+            f"{branch}/notebooks/{name}.ipynb")
 
 
 def colab_url(name: str, root: Path | str = REPO_ROOT) -> str:
@@ -46,6 +59,10 @@ def colab_url(name: str, root: Path | str = REPO_ROOT) -> str:
     return colab_url_for(*repository_info(root), name)
 
 
-def badge_markdown(url: str) -> str:
-    """The Markdown of an "Open in Colab" badge linking to ``url``."""
-    return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({url})"
+def badge_markdown(url: str, kaggle: str | None = None) -> str:
+    """The Markdown of an "Open in Colab" badge linking to ``url``, and of an "Open in
+    Kaggle" badge linking to ``kaggle`` when given."""
+    badges = f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({url})"
+    if kaggle:
+        badges += f" [![Open In Kaggle]({KAGGLE_BADGE_IMAGE})]({kaggle})"
+    return badges

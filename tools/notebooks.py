@@ -50,6 +50,7 @@ from tools.colab import (  # noqa: E402
     COLAB_BADGE_IMAGE,
     badge_markdown,
     colab_url_for,
+    kaggle_url_for,
     repository_info,
 )
 
@@ -743,7 +744,8 @@ def chapter_to_notebook(
     project = project or Project(root, bib_path)
     url, branch = project.repository
     header = [
-        new_markdown_cell(badge_markdown(colab_url_for(url, branch, md_path.stem))),
+        new_markdown_cell(badge_markdown(colab_url_for(url, branch, md_path.stem),
+                                         kaggle_url_for(url, branch, md_path.stem))),
         new_code_cell(install_source(url, branch)),
     ]
     return _notebook(header + ChapterConverter(md_path, project).convert())
