@@ -33,6 +33,7 @@ Submodules, one concept each (from the foundations up):
 - :mod:`genlib.results` – results recorded for the benchmark script;
 - :mod:`genlib.claims` – the text's conclusions checked against the run's numbers;
 - :mod:`genlib.source` – show genlib's code in a notebook;
+- :mod:`genlib.widgets` – interactive figures that need no kernel (a slider through frames);
 - :mod:`genlib.exercises` – checkers that give students specific feedback.
 """
 

@@ -484,3 +484,67 @@ def test_no_file_of_the_student_edition_holds_a_solution(student_book_html, book
 
     assert not holders(student_book_html)
     assert holders(book_html), "the full site's copied sources hold the solutions"
+
+
+# --- interactive figures (genlib.widgets) ----------------------------------------------------------
+
+SLIDER_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>slider</title>
+</head><body><main>{}</main></body></html>"""
+
+
+def _slider_state(page) -> dict:
+    return page.evaluate("""() => {
+      const root = document.querySelector("figure.genlib-slider");
+      const slider = root.querySelector("input");
+      return {src: root.querySelector("img").src, caption: root.querySelector("output").textContent,
+              value: Number(slider.value), valuetext: slider.getAttribute("aria-valuetext")};
+    }""")
+
+
+def test_a_frame_slider_follows_the_keyboard_and_the_mouse(browser, tmp_path):
+    import numpy as np
+
+    from genlib.widgets import FrameSlider
+
+    frames = np.linspace(0, 1, 5)[:, None, None, None] * np.ones((5, 2, 8, 8))
+    captions = [f"frame {k}" for k in range(5)]
+    slider = FrameSlider(frames, captions=captions, alt="Two squares", start=1)
+    (tmp_path / "slider.html").write_text(SLIDER_PAGE.format(slider._repr_html_()))
+    uris = slider.frame_images()
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    page = Visit(browser, f"{site}/slider.html", site)
+    try:
+        assert _slider_state(page.page) == {"src": uris[1], "caption": "frame 1", "value": 1,
+                                            "valuetext": "frame 1"}
+        range_input = page.page.locator("figure.genlib-slider input")
+        range_input.focus()
+        for key, expected in [("ArrowRight", 2), ("End", 4), ("ArrowLeft", 3), ("Home", 0)]:
+            page.page.keyboard.press(key)
+            state = _slider_state(page.page)
+            assert (state["src"], state["caption"], state["valuetext"]) == (
+                uris[expected], captions[expected], captions[expected]), key
+        box = range_input.bounding_box()  # a click near the right end: the last frame
+        page.page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+        assert _slider_state(page.page)["src"] == uris[4]
+        assert not page.errors, page.errors
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_chapter_8_reverse_process_slider(visit):
+    page = visit("chapters/08_diffusion_models")
+    figure = page.page.locator("figure.genlib-slider")
+    assert figure.count() == 1, "chapter 8's reverse process is an interactive figure"
+    before = _slider_state(page.page)
+    assert before["caption"].endswith("the final image")
+    figure.locator("input").focus()
+    page.page.keyboard.press("Home")
+    after = _slider_state(page.page)
+    assert after["value"] == 0 and after["src"] != before["src"]
+    assert re.fullmatch(r"step 0 of [\d,]+ \(t = \d+\): noise level 1\.00", after["caption"])
+    assert not page.errors, page.errors

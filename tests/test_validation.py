@@ -21,6 +21,7 @@ from genlib import sparse as SP
 from genlib import stacked as S
 from genlib import training as T
 from genlib import vae as V
+from genlib import widgets as W
 from genlib._validation import check_instance, check_real, check_seed, check_sizes
 
 X = np.zeros((64, 28, 28), "float32")
@@ -120,6 +121,13 @@ CASES = {
     "noise_sweep range": (lambda: D.noise_sweep("gaussian", [2.0], X, X, epochs=1), ValueError, "standard deviation"),
     "pretraining_experiment type": (lambda: P.pretraining_experiment("enc", X, np.zeros(64), X, np.zeros(64)), TypeError, "encoder must be a Keras model"),
     "pretraining_experiment range": (lambda: P.pretraining_experiment(flat_encoder(), X, np.zeros(64, int), X, np.zeros(64, int), steps=0), ValueError, "steps"),
+    "FrameSlider frames": (lambda: W.FrameSlider(X[:1], captions=["a"], alt="x"), ValueError, "frames must have shape"),
+    "FrameSlider captions": (lambda: W.FrameSlider(X[:2], captions=["a"], alt="x"), ValueError, "captions must hold one caption per frame"),
+    "FrameSlider alt": (lambda: W.FrameSlider(X[:2], captions="ab", alt=" "), ValueError, "alt must be a sentence"),
+    "FrameSlider label": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", label=3), ValueError, "label must say"),
+    "FrameSlider value_range": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", value_range=(1, 0)), ValueError, "value_range"),
+    "FrameSlider scale": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", scale=0), ValueError, "scale"),
+    "FrameSlider start": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", start=2), ValueError, "start must be a frame"),
 }
 
 
