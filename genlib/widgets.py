@@ -47,8 +47,9 @@ class FrameSlider:
 
     Parameters
     ----------
-    frames : array of shape (n_frames, n_images, height, width) or (n_frames, height, width)
-        The images of each frame, shown side by side; at least two frames.
+    frames : array of shape (n_frames, n_rows, n_images, height, width), (n_frames,
+        n_images, height, width) or (n_frames, height, width)
+        The images of each frame, in rows of images side by side; at least two frames.
     captions : sequence of str
         What each frame shows (e.g. "step 340 of 1,000, noise level 0.83"), one per frame;
         shown next to the slider and read by screen readers as the slider's value.
@@ -62,6 +63,8 @@ class FrameSlider:
         Each pixel's size on screen, in CSS pixels (the PNGs keep the images' own size).
     start : int, default 0
         The frame shown first (and without JavaScript).
+    row_labels : sequence of str, optional
+        What each row of images shows, written above the figure ("rows: ... · ...").
 
     Examples
     --------
@@ -75,14 +78,22 @@ class FrameSlider:
     """
 
     def __init__(self, frames, *, captions, alt: str, label: str = "frame",
-                 value_range=(0.0, 1.0), scale: int = 3, start: int = 0):
+                 value_range=(0.0, 1.0), scale: int = 3, start: int = 0, row_labels=None):
         frames = as_array(frames, "frames")
-        if frames.ndim == 3:
-            frames = frames[:, None]
-        if frames.ndim != 4 or len(frames) < 2:
-            raise ValueError(f"frames must have shape (n_frames, n_images, height, width) or "
-                             f"(n_frames, height, width) with at least two frames, got shape "
+        if frames.ndim in (3, 4):
+            frames = frames.reshape(frames.shape[:1] + (1,) * (5 - frames.ndim)
+                                    + frames.shape[1:])
+        if frames.ndim != 5 or len(frames) < 2:
+            raise ValueError(f"frames must have shape (n_frames, n_rows, n_images, height, "
+                             f"width), (n_frames, n_images, height, width) or (n_frames, "
+                             f"height, width) with at least two frames, got shape "
                              f"{frames.shape}")
+        if row_labels is not None:
+            row_labels = [str(label) for label in row_labels]
+            if len(row_labels) != frames.shape[1]:
+                raise ValueError(f"row_labels must name each of the {frames.shape[1]} rows, "
+                                 f"got {len(row_labels)}")
+        self.row_labels = row_labels
         captions = [str(caption) for caption in captions]
         if len(captions) != len(frames):
             raise ValueError(f"captions must hold one caption per frame ({len(frames)} "
@@ -107,25 +118,34 @@ class FrameSlider:
         return len(self.frames)
 
     def frame_images(self) -> list[str]:
-        """Each frame as one PNG data URI, its images side by side, 2 white pixels apart."""
-        n_images, height, width = self.frames.shape[1:]
-        gap = np.full((height, 2), self.value_range[0])
+        """Each frame as one PNG data URI: its rows of images, 2 white pixels apart."""
+        n_rows, n_images, height, width = self.frames.shape[1:]
+        white = self.value_range[0]
         uris = []
         for frame in self.frames:
-            row = [frame[0]]
-            for image in frame[1:]:
-                row += [gap, image]
-            uris.append(_png(np.hstack(row), self.value_range))
+            rows = []
+            for row in frame:
+                pieces = [row[0]]
+                for image in row[1:]:
+                    pieces += [np.full((height, 2), white), image]
+                rows.append(np.hstack(pieces))
+            grid = [rows[0]]
+            for row in rows[1:]:
+                grid += [np.full((2, rows[0].shape[1]), white), row]
+            uris.append(_png(np.vstack(grid), self.value_range))
         return uris
 
     def _repr_html_(self) -> str:
         uid = f"genlib-slider-{next(_COUNTER)}-{np.random.default_rng().integers(1 << 30)}"
         images = self.frame_images()
-        n_images, height, width = self.frames.shape[1:]
+        n_rows, n_images, height, width = self.frames.shape[1:]
         shown_width = (n_images * width + 2 * (n_images - 1)) * self.scale
         caption = html.escape(self.captions[self.start])
+        rows = ("" if self.row_labels is None else
+                '<p style="margin: 0 0 0.3em 0; font-size: 0.9em">rows, top to bottom: '
+                + html.escape(" · ".join(self.row_labels)) + "</p>\n")
         return f"""<figure class="genlib-slider" id="{uid}" style="margin: 0.5em 0">
-<img src="{images[self.start]}" alt="{html.escape(self.alt)}" width="{shown_width}"
+{rows}<img src="{images[self.start]}" alt="{html.escape(self.alt)}" width="{shown_width}"
  style="image-rendering: pixelated; background: white; max-width: 100%; height: auto">
 <figcaption style="display: flex; gap: 0.8em; align-items: center; flex-wrap: wrap">
 <input type="range" min="0" max="{self.n_frames - 1}" step="1" value="{self.start}"

@@ -536,15 +536,27 @@ def test_a_frame_slider_follows_the_keyboard_and_the_mouse(browser, tmp_path):
         server.server_close()
 
 
-def test_chapter_8_reverse_process_slider(visit):
-    page = visit("chapters/08_diffusion_models")
+# Each chapter's interactive figure: its caption after Home (the first frame), and after End.
+CHAPTER_SLIDERS = {
+    "chapters/04_denoising_autoencoders": (r"0% of the pixels dropped: MSE 0\.\d+ .*",
+                                           r"90% of the pixels dropped: MSE 0\.\d+ .*"),
+    "chapters/08_diffusion_models": (r"step 0 of [\d,]+ \(t = \d+\): noise level 1\.00",
+                                     r"step [\d,]+ of [\d,]+: the final image"),
+}
+
+
+@pytest.mark.parametrize("docname", CHAPTER_SLIDERS)
+def test_a_chapter_slider_in_the_book(visit, docname):
+    """The figure is in the built page, and the keyboard moves it from frame to frame."""
+    first, last = CHAPTER_SLIDERS[docname]
+    page = visit(docname)
     figure = page.page.locator("figure.genlib-slider")
-    assert figure.count() == 1, "chapter 8's reverse process is an interactive figure"
-    before = _slider_state(page.page)
-    assert before["caption"].endswith("the final image")
+    assert figure.count() == 1, f"{docname} has one interactive figure"
     figure.locator("input").focus()
     page.page.keyboard.press("Home")
-    after = _slider_state(page.page)
-    assert after["value"] == 0 and after["src"] != before["src"]
-    assert re.fullmatch(r"step 0 of [\d,]+ \(t = \d+\): noise level 1\.00", after["caption"])
+    start = _slider_state(page.page)
+    assert start["value"] == 0 and re.fullmatch(first, start["caption"]), start["caption"]
+    page.page.keyboard.press("End")
+    end = _slider_state(page.page)
+    assert end["src"] != start["src"] and re.fullmatch(last, end["caption"]), end["caption"]
     assert not page.errors, page.errors

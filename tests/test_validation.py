@@ -128,6 +128,7 @@ CASES = {
     "FrameSlider value_range": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", value_range=(1, 0)), ValueError, "value_range"),
     "FrameSlider scale": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", scale=0), ValueError, "scale"),
     "FrameSlider start": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", start=2), ValueError, "start must be a frame"),
+    "FrameSlider row_labels": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", row_labels=["a", "b"]), ValueError, "row_labels must name each"),
 }
 
 

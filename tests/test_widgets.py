@@ -52,4 +52,13 @@ def test_two_sliders_on_one_page_do_not_share_an_id():
 
 
 def test_a_single_image_per_frame_is_accepted():
-    assert FrameSlider(frames()[:, 0], captions="abcd", alt="x").frames.shape == (4, 1, 6, 6)
+    assert FrameSlider(frames()[:, 0], captions="abcd", alt="x").frames.shape == (4, 1, 1, 6, 6)
+
+
+def test_rows_of_images_are_stacked_with_their_labels_above():
+    grid = np.stack([frames(), 1 - frames()], axis=1)  # (4 frames, 2 rows, 2 images, 6, 6)
+    slider = FrameSlider(grid, captions="abcd", alt="x", row_labels=["input", "output"])
+    first = decoded(slider.frame_images()[0])
+    assert first.shape[:2] == (6 + 2 + 6, 6 + 2 + 6)
+    assert first[:6, :6, 0].min() > 0.99 and first[8:, :6, 0].max() < 0.01  # 0 then 1
+    assert "rows, top to bottom: input · output" in slider._repr_html_()
