@@ -540,6 +540,9 @@ def test_a_frame_slider_follows_the_keyboard_and_the_mouse(browser, tmp_path):
 CHAPTER_SLIDERS = {
     "chapters/04_denoising_autoencoders": (r"0% of the pixels dropped: MSE 0\.\d+ .*",
                                            r"90% of the pixels dropped: MSE 0\.\d+ .*"),
+    "chapters/07_generative_adversarial_networks": (
+        r"epoch 1 of (\d+) \(step [\d,]+\): \d+ classes covered, the most frequent .+ \(\d+%\)",
+        r"epoch (\d+) of \1 \(step [\d,]+\): \d+ classes covered, the most frequent .+"),
     "chapters/08_diffusion_models": (r"step 0 of [\d,]+ \(t = \d+\): noise level 1\.00",
                                      r"step [\d,]+ of [\d,]+: the final image"),
 }
