@@ -1,4 +1,7 @@
-"""Interactive figures that need no kernel: frames of images and a slider, in plain HTML.
+"""Interactive figures that need no kernel: plain HTML, images as data, a little JavaScript.
+
+- :class:`FrameSlider`: frames of images and a slider to move through them;
+- :class:`LatentExplorer`: a map of 2-D codings to point at, and the decoder's image there.
 
 A :class:`FrameSlider` holds a sequence of frames (each a row of grayscale images) and one
 caption per frame. Shown in Jupyter, Colab or the book, it is a small self-contained piece of
@@ -167,6 +170,169 @@ class FrameSlider:
     root.dataset.frame = String(k);
   }});
   root.dataset.frame = String(slider.value);
+}})();
+</script>
+</figure>"""
+
+
+class LatentExplorer:
+    """A 2-D latent space to point at: the map of codings, and the decoder's image there.
+
+    The decoder's images on a regular grid of codings (``decoded``, row 0 at the top, i.e.
+    the largest second coding) are packed into one PNG; pointing at the map (or moving a
+    cursor over it with the arrow keys once it has the focus) shows the image of the nearest
+    grid point, with its coding. Like :class:`FrameSlider`, plain HTML and a few lines of
+    JavaScript: no kernel, nothing loaded from elsewhere; without JavaScript, the map and
+    the image at the centre show.
+
+    Parameters
+    ----------
+    decoded : array of shape (n, n, height, width)
+        The decoder's images on an n x n grid of codings evenly spaced over ``extent`` in
+        both directions; ``decoded[i, j]`` is at row ``i`` from the top, column ``j`` from
+        the left.
+    points : array of shape (m, 2)
+        Codings to draw on the map (e.g. the validation images' mean codings).
+    labels : array of m ints
+        The class of each point, for its colour (tab10).
+    class_names : sequence of str
+        The name of each class, for the legend.
+    extent : (float, float)
+        The range of both codings that the map and the grid cover.
+    alt : str
+        What the map shows, for readers who cannot see it.
+    size : int, default 360
+        The map's side on screen, in CSS pixels.
+
+    Examples
+    --------
+    >>> grid = np.random.default_rng(0).random((5, 5, 28, 28))
+    >>> points = np.zeros((3, 2))
+    >>> explorer = LatentExplorer(grid, points=points, labels=[0, 1, 1],
+    ...                           class_names=["a", "b"], extent=(-3, 3), alt="A map")
+    >>> explorer.n_grid, "tabindex" in explorer._repr_html_()
+    (5, True)
+    """
+
+    def __init__(self, decoded, *, points, labels, class_names, extent, alt: str,
+                 size: int = 360):
+        decoded = as_array(decoded, "decoded", ndim=4)
+        if decoded.shape[0] != decoded.shape[1] or decoded.shape[0] < 2:
+            raise ValueError(f"decoded must hold the images of an n x n grid (n >= 2), shape "
+                             f"(n, n, height, width), got {decoded.shape}")
+        points = as_array(points, "points", ndim=2)
+        if points.shape[1] != 2:
+            raise ValueError(f"points must be 2-D codings, shape (m, 2), got {points.shape}")
+        labels = np.asarray(labels)
+        if labels.shape != (len(points),) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must hold one integer class per point ({len(points)}), "
+                             f"got shape {labels.shape}")
+        class_names = [str(name) for name in class_names]
+        if labels.min() < 0 or labels.max() >= len(class_names):
+            raise ValueError(f"labels must be class indices below len(class_names) = "
+                             f"{len(class_names)}")
+        if not isinstance(alt, str) or not alt.strip():
+            raise ValueError(f"alt must be a sentence describing the map for readers who "
+                             f"cannot see it, got {alt!r}")
+        self.extent = check_range(extent, "extent")
+        self.size = check_positive_int(size, "size")
+        self.decoded, self.points, self.labels = decoded, points, labels
+        self.class_names, self.alt = class_names, alt
+
+    @property
+    def n_grid(self) -> int:
+        return len(self.decoded)
+
+    def map_image(self) -> str:
+        """The codings as a scatter plot filling the whole PNG (no margins), as a data URI."""
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(4, 4), dpi=self.size / 4)
+        ax = figure.add_axes((0, 0, 1, 1))
+        colors = plt.get_cmap("tab10").colors
+        ax.scatter(self.points[:, 0], self.points[:, 1], s=2, linewidths=0,
+                   c=[colors[label % 10] for label in self.labels])
+        ax.set(xlim=self.extent, ylim=self.extent)
+        ax.set_axis_off()
+        figure.patch.set_facecolor("white")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", facecolor="white")
+        plt.close(figure)
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+    def sprite(self) -> str:
+        """Every decoded image, in one PNG laid out as the grid."""
+        n, _, height, width = self.decoded.shape
+        sheet = self.decoded.transpose(0, 2, 1, 3).reshape(n * height, n * width)
+        return _png(sheet, (0.0, 1.0))
+
+    def _repr_html_(self) -> str:
+        import matplotlib.pyplot as plt
+
+        uid = f"genlib-latent-{next(_COUNTER)}-{np.random.default_rng().integers(1 << 30)}"
+        n, (low, high), size, shown = self.n_grid, self.extent, self.size, 168
+        middle = n // 2
+        colors = [f"rgb({r * 255:.0f}, {g * 255:.0f}, {b * 255:.0f})"
+                  for r, g, b in plt.get_cmap("tab10").colors]
+        legend = " ".join(
+            f'<span style="white-space: nowrap"><span style="display: inline-block; '
+            f'width: 0.8em; height: 0.8em; background: {colors[k % 10]}"></span> '
+            f"{html.escape(name)}</span>" for k, name in enumerate(self.class_names))
+        coding = (low + (high - low) * middle / (n - 1),) * 2
+        return f"""<figure class="genlib-latent" id="{uid}" style="margin: 0.5em 0">
+<div style="display: flex; gap: 1em; align-items: flex-start; flex-wrap: wrap">
+<div class="latent-map" tabindex="0" role="group"
+ aria-label="Map of the codings: point at it, or use the arrow keys, to decode a coding"
+ style="position: relative; width: {size}px; height: {size}px; cursor: crosshair;
+ outline-offset: 2px">
+<img src="{self.map_image()}" alt="{html.escape(self.alt)}" width="{size}" height="{size}"
+ style="display: block; background: white">
+<div class="latent-cursor" style="position: absolute; left: 50%; top: 50%; width: 12px;
+ height: 12px; margin: -8px 0 0 -8px; border: 2px solid black; border-radius: 50%;
+ background: rgba(255, 255, 255, 0.6); pointer-events: none"></div>
+</div>
+<div>
+<div class="latent-image" role="img" aria-label="the decoder's image at the selected coding"
+ style="width: {shown}px; height: {shown}px; background-color: white;
+ background-image: url('{self.sprite()}'); background-size: {n * shown}px {n * shown}px;
+ background-position: -{middle * shown}px -{middle * shown}px;
+ image-rendering: pixelated; border: 1px solid #888"></div>
+<output aria-live="polite">coding ({coding[0]:.2f}, {coding[1]:.2f})</output>
+</div>
+</div>
+<figcaption style="font-size: 0.9em">{legend}</figcaption>
+<script>
+(() => {{
+  const root = document.getElementById("{uid}"), n = {n}, low = {low}, high = {high};
+  const map = root.querySelector(".latent-map"), cursor = root.querySelector(".latent-cursor"),
+        image = root.querySelector(".latent-image"), output = root.querySelector("output");
+  let row = {middle}, column = {middle};
+  const show = () => {{
+    const z1 = low + (high - low) * column / (n - 1), z2 = high - (high - low) * row / (n - 1);
+    image.style.backgroundPosition = `-${{column * {shown}}}px -${{row * {shown}}}px`;
+    cursor.style.left = `${{100 * column / (n - 1)}}%`;
+    cursor.style.top = `${{100 * row / (n - 1)}}%`;
+    output.textContent = `coding (${{z1.toFixed(2)}}, ${{z2.toFixed(2)}})`;
+    root.dataset.cell = `${{row}},${{column}}`;
+  }};
+  const clamp = (k) => Math.min(n - 1, Math.max(0, k));
+  map.addEventListener("pointermove", (event) => {{
+    const box = map.getBoundingClientRect();
+    column = clamp(Math.round((event.clientX - box.left) / box.width * (n - 1)));
+    row = clamp(Math.round((event.clientY - box.top) / box.height * (n - 1)));
+    show();
+  }});
+  map.addEventListener("keydown", (event) => {{
+    const moves = {{ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0],
+                   ArrowDown: [1, 0]}};
+    if (event.key === "Home") {{ row = column = {middle}; }}
+    else if (moves[event.key]) {{
+      row = clamp(row + moves[event.key][0]); column = clamp(column + moves[event.key][1]);
+    }} else return;
+    event.preventDefault();
+    show();
+  }});
+  show();
 }})();
 </script>
 </figure>"""

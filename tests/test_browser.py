@@ -563,3 +563,56 @@ def test_a_chapter_slider_in_the_book(visit, docname):
     end = _slider_state(page.page)
     assert end["src"] != start["src"] and re.fullmatch(last, end["caption"]), end["caption"]
     assert not page.errors, page.errors
+
+
+def _explorer_state(page) -> dict:
+    return page.evaluate("""() => {
+      const root = document.querySelector("figure.genlib-latent");
+      return {position: root.querySelector(".latent-image").style.backgroundPosition,
+              coding: root.querySelector("output").textContent, cell: root.dataset.cell};
+    }""")
+
+
+def test_a_latent_explorer_follows_the_pointer_and_the_keys(browser, tmp_path):
+    import numpy as np
+
+    from genlib.widgets import LatentExplorer
+
+    grid = np.random.default_rng(0).random((5, 5, 28, 28))
+    widget = LatentExplorer(grid, points=np.zeros((3, 2)), labels=[0, 1, 2],
+                            class_names=["a", "b", "c"], extent=(-2, 2), alt="A map")
+    (tmp_path / "explorer.html").write_text(SLIDER_PAGE.format(widget._repr_html_()))
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    page = Visit(browser, f"{site}/explorer.html", site)
+    try:
+        assert _explorer_state(page.page) == {"position": "-336px -336px",
+                                              "coding": "coding (0.00, 0.00)", "cell": "2,2"}
+        box = page.page.locator(".latent-map").bounding_box()  # the top left corner
+        page.page.mouse.move(box["x"] + 2, box["y"] + 2)
+        assert _explorer_state(page.page) == {"position": "0px 0px",
+                                              "coding": "coding (-2.00, 2.00)", "cell": "0,0"}
+        page.page.locator(".latent-map").focus()
+        for key in ("ArrowRight", "ArrowDown", "ArrowDown"):
+            page.page.keyboard.press(key)
+        assert _explorer_state(page.page) == {"position": "-168px -336px",
+                                              "coding": "coding (-1.00, 0.00)", "cell": "2,1"}
+        assert not page.errors, page.errors
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_chapter_6_latent_explorer_in_the_book(visit):
+    page = visit("chapters/06_variational_autoencoders")
+    assert page.page.locator("figure.genlib-latent").count() == 1
+    before = _explorer_state(page.page)
+    page.page.locator(".latent-map").focus()
+    page.page.keyboard.press("ArrowUp")
+    after = _explorer_state(page.page)
+    assert after["position"] != before["position"]
+    assert re.fullmatch(r"coding \(0\.00, 0\.20\)", after["coding"]), after["coding"]
+    assert not page.errors, page.errors

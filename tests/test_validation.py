@@ -128,6 +128,11 @@ CASES = {
     "FrameSlider value_range": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", value_range=(1, 0)), ValueError, "value_range"),
     "FrameSlider scale": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", scale=0), ValueError, "scale"),
     "FrameSlider start": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", start=2), ValueError, "start must be a frame"),
+    "LatentExplorer decoded": (lambda: W.LatentExplorer(X[:4].reshape(2, 2, 28, 28)[:, :1], points=np.zeros((1, 2)), labels=[0], class_names="a", extent=(-3, 3), alt="x"), ValueError, "decoded must hold the images of an n x n grid"),
+    "LatentExplorer points": (lambda: W.LatentExplorer(X[:4].reshape(2, 2, 28, 28), points=np.zeros((1, 3)), labels=[0], class_names="a", extent=(-3, 3), alt="x"), ValueError, "points must be 2-D codings"),
+    "LatentExplorer labels": (lambda: W.LatentExplorer(X[:4].reshape(2, 2, 28, 28), points=np.zeros((1, 2)), labels=[2], class_names="a", extent=(-3, 3), alt="x"), ValueError, "labels must be class indices"),
+    "LatentExplorer extent": (lambda: W.LatentExplorer(X[:4].reshape(2, 2, 28, 28), points=np.zeros((1, 2)), labels=[0], class_names="a", extent=(3, -3), alt="x"), ValueError, "extent"),
+    "LatentExplorer alt": (lambda: W.LatentExplorer(X[:4].reshape(2, 2, 28, 28), points=np.zeros((1, 2)), labels=[0], class_names="a", extent=(-3, 3), alt=""), ValueError, "alt must be a sentence"),
     "FrameSlider row_labels": (lambda: W.FrameSlider(X[:2], captions="ab", alt="x", row_labels=["a", "b"]), ValueError, "row_labels must name each"),
 }
 

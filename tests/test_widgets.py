@@ -9,7 +9,7 @@ import re
 import matplotlib.image
 import numpy as np
 
-from genlib.widgets import FrameSlider
+from genlib.widgets import FrameSlider, LatentExplorer
 
 
 def frames(n=4):
@@ -62,3 +62,26 @@ def test_rows_of_images_are_stacked_with_their_labels_above():
     assert first.shape[:2] == (6 + 2 + 6, 6 + 2 + 6)
     assert first[:6, :6, 0].min() > 0.99 and first[8:, :6, 0].max() < 0.01  # 0 then 1
     assert "rows, top to bottom: input · output" in slider._repr_html_()
+
+
+def explorer(n=3):
+    decoded = np.arange(n * n)[:, None, None] / (n * n - 1) * np.ones((n * n, 4, 4))
+    return LatentExplorer(decoded.reshape(n, n, 4, 4), points=np.zeros((2, 2)),
+                          labels=[0, 1], class_names=["a", "b"], extent=(-3, 3), alt="Map")
+
+
+def test_the_sprite_lays_the_decoded_images_out_as_their_grid():
+    sprite = decoded(explorer().sprite())
+    assert sprite.shape[:2] == (12, 12)
+    # Image k (row k // 3, column k % 3) has value k / 8: ink grows left to right, then down.
+    ink = 1 - sprite[::4, ::4, 0]
+    assert np.allclose(ink.ravel(), np.arange(9) / 8, atol=0.01)
+
+
+def test_the_map_fills_its_png_and_the_page_starts_at_the_centre():
+    widget = explorer()
+    assert decoded(widget.map_image()).shape[:2] == (360, 360)
+    page = widget._repr_html_()
+    assert "background-position: -168px -168px" in page  # the centre cell of 3 x 3
+    assert "coding (0.00, 0.00)" in page and 'tabindex="0"' in page
+    assert "http" not in page
