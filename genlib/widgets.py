@@ -32,6 +32,9 @@ import numpy as np
 from genlib._validation import as_array, check_positive_int, check_range
 
 _COUNTER = itertools.count()
+#: Each figure is a light card (white, dark text): readable on light and dark pages alike.
+_CARD = ("margin: 0.5em 0; padding: 0.5em; background: white; color: #1a1a1a; "
+         "border-radius: 4px; display: inline-block")
 
 
 def _png(image: np.ndarray, value_range) -> str:
@@ -147,10 +150,11 @@ class FrameSlider:
         rows = ("" if self.row_labels is None else
                 '<p style="margin: 0 0 0.3em 0; font-size: 0.9em">rows, top to bottom: '
                 + html.escape(" · ".join(self.row_labels)) + "</p>\n")
-        return f"""<figure class="genlib-slider" id="{uid}" style="margin: 0.5em 0">
+        return f"""<figure class="genlib-slider" id="{uid}"
+ style="{_CARD}">
 {rows}<img src="{images[self.start]}" alt="{html.escape(self.alt)}" width="{shown_width}"
  style="image-rendering: pixelated; background: white; max-width: 100%; height: auto">
-<figcaption style="display: flex; gap: 0.8em; align-items: center; flex-wrap: wrap">
+<figcaption style="color: inherit; display: flex; gap: 0.8em; align-items: center; flex-wrap: wrap">
 <input type="range" min="0" max="{self.n_frames - 1}" step="1" value="{self.start}"
  aria-label="{html.escape(self.label)}" aria-valuetext="{caption}" style="width: 16em">
 <output aria-live="polite">{caption}</output>
@@ -279,7 +283,8 @@ class LatentExplorer:
             f'width: 0.8em; height: 0.8em; background: {colors[k % 10]}"></span> '
             f"{html.escape(name)}</span>" for k, name in enumerate(self.class_names))
         coding = (low + (high - low) * middle / (n - 1),) * 2
-        return f"""<figure class="genlib-latent" id="{uid}" style="margin: 0.5em 0">
+        return f"""<figure class="genlib-latent" id="{uid}"
+ style="{_CARD}">
 <div style="display: flex; gap: 1em; align-items: flex-start; flex-wrap: wrap">
 <div class="latent-map" tabindex="0" role="group"
  aria-label="Map of the codings: point at it, or use the arrow keys, to decode a coding"
@@ -300,7 +305,7 @@ class LatentExplorer:
 <output aria-live="polite">coding ({coding[0]:.2f}, {coding[1]:.2f})</output>
 </div>
 </div>
-<figcaption style="font-size: 0.9em">{legend}</figcaption>
+<figcaption style="color: inherit; font-size: 0.9em">{legend}</figcaption>
 <script>
 (() => {{
   const root = document.getElementById("{uid}"), n = {n}, low = {low}, high = {high};

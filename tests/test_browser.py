@@ -414,7 +414,10 @@ def solution_snippets() -> dict[str, list[str]]:
     snippets = {}
     for md_path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")):
         cells = chapter_to_notebook(md_path).cells
-        elsewhere = {text for cell in cells if not is_solution(cell) for text in lines(cell)}
+        # A solution's line that also occurs outside the solutions, even inside a longer
+        # line (a prompt that names the checker call), proves nothing.
+        elsewhere = "\n".join(text for cell in cells if not is_solution(cell)
+                              for text in lines(cell))
         chosen = []
         for cell in filter(is_solution, cells):
             for text in lines(cell):
@@ -429,9 +432,15 @@ def solution_snippets() -> dict[str, list[str]]:
     return snippets
 
 
-def _text_of(browser, url: str, site: str) -> tuple[str, Visit]:
+# The same, without the worked solutions: on the full site, what is not a solution's.
+TEXT_WITHOUT_SOLUTIONS = """() => { const copy = document.body.cloneNode(true);
+  copy.querySelectorAll("div.solution").forEach((solution) => solution.remove());
+  return copy.textContent; }"""
+
+
+def _text_of(browser, url: str, site: str, script: str = PAGE_TEXT) -> tuple[str, Visit]:
     page = Visit(browser, url, site)
-    return " ".join(page.page.evaluate(PAGE_TEXT).split()), page
+    return " ".join(page.page.evaluate(script).split()), page
 
 
 @pytest.fixture(scope="module")
@@ -445,11 +454,18 @@ def student_site_url(student_book_html):
 
 
 @pytest.mark.parametrize("docname", [page for page in PAGES if page.startswith("chapters/")])
-def test_the_student_edition_shows_no_solution(browser, student_site_url, docname):
+def test_the_student_edition_shows_no_solution(browser, site_url, student_site_url, docname):
+    # A line of a solution that the page also shows elsewhere (genlib's source printed by
+    # show_source, the same call in the chapter) proves nothing: only the others count.
+    rest, full = _text_of(browser, f"{site_url}/{docname}.html", site_url,
+                          TEXT_WITHOUT_SOLUTIONS)
+    full.close()
+    own = [snippet for snippet in solution_snippets()[docname] if snippet not in rest]
     text, page = _text_of(browser, f"{student_site_url}/{docname}.html", student_site_url)
     try:
         assert not page.errors, page.errors
-        leaked = [snippet for snippet in solution_snippets()[docname] if snippet in text]
+        assert len(own) >= 10, f"only {len(own)} lines belong to {docname}'s solutions alone"
+        leaked = [snippet for snippet in own if snippet in text]
         assert not leaked, f"solution text on the student edition's page: {leaked[:5]}"
         assert page.page.locator("div.solution").count() == 0
         assert "Solution to" not in text
@@ -470,14 +486,15 @@ def test_the_solution_text_check_finds_solutions(browser, site_url):
 
 
 def test_no_file_of_the_student_edition_holds_a_solution(student_book_html, book_html):
-    """Nor anywhere else in the site: copied sources, notebooks, the search index."""
+    """Nor any other file of the site (its pages are checked above): copied sources,
+    notebooks, the search index."""
     code = {snippet for snippets in solution_snippets().values() for snippet in snippets
             if not re.search(r"[<>&\"']", snippet)}
 
     def holders(folder: Path) -> set[str]:
         found = set()
         for path in folder.rglob("*"):
-            if path.suffix in {".html", ".js", ".txt", ".md", ".ipynb", ".py", ".json"}:
+            if path.suffix in {".js", ".txt", ".md", ".ipynb", ".py", ".json"}:
                 content = " ".join(path.read_text(encoding="utf-8", errors="ignore").split())
                 found |= {snippet for snippet in code if snippet in content}
         return found
@@ -616,3 +633,76 @@ def test_chapter_6_latent_explorer_in_the_book(visit):
     assert after["position"] != before["position"]
     assert re.fullmatch(r"coding \(0\.00, 0\.20\)", after["coding"]), after["coding"]
     assert not page.errors, page.errors
+
+
+# --- accessibility, dark mode, the weight of the interactive figures ------------------------------
+
+SERIOUS = ("serious", "critical")
+
+
+def _set_theme(page, theme: str) -> None:
+    """What the theme's switch does: the page's colours follow html[data-theme]. Then wait
+    for the colours' transitions to end (a check in between sees colours half-way)."""
+    page.evaluate("""async (theme) => {
+      document.documentElement.dataset.theme = theme;
+      document.documentElement.dataset.mode = theme;
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await Promise.all(document.getAnimations().map((animation) => animation.finished));
+    }""", theme)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_passes_an_accessibility_audit(browser, site_url, theme):
+    """axe-core (shipped by axe-playwright-python): no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe, problems = Axe(), []
+    for docname in PAGES + SPECIAL_PAGES:
+        page = Visit(browser, f"{site_url}/{docname}.html", site_url)
+        try:
+            _set_theme(page.page, theme)
+            for violation in axe.run(page.page).response["violations"]:
+                if violation["impact"] in SERIOUS:
+                    targets = [node["target"] for node in violation["nodes"]][:5]
+                    problems.append(f"{docname}: {violation['id']} ({violation['impact']}): "
+                                    f"{violation['help']}: {targets}")
+        finally:
+            page.close()
+    assert not problems, "\n".join(problems)
+
+
+OPAQUE_FIGURES = """() => Array.from(document.querySelectorAll(
+    "div.cell_output img, figure.genlib-slider img, figure.genlib-latent img")).map((img) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const context = canvas.getContext("2d");
+  context.drawImage(img, 0, 0);
+  const corner = context.getImageData(0, 0, 1, 1).data[3];
+  const background = getComputedStyle(img).backgroundColor;
+  return {src: img.src.slice(0, 80), corner,
+          backed: background !== "rgba(0, 0, 0, 0)" && background !== "transparent"};
+})"""
+
+
+@pytest.mark.parametrize("docname", [page for page in PAGES if page.startswith("chapters/")])
+def test_figures_stay_readable_in_the_dark_theme(visit, docname):
+    """A transparent figure would draw black ink on the dark page: every figure is opaque,
+    or has a background of its own."""
+    page = visit(docname)
+    _set_theme(page.page, "dark")
+    figures = page.page.evaluate(OPAQUE_FIGURES)
+    assert figures, f"{docname} has no figure"
+    see_through = [f["src"] for f in figures if f["corner"] < 255 and not f["backed"]]
+    assert not see_through, f"transparent figures on the dark page: {see_through}"
+
+
+def test_the_interactive_figures_weigh_at_most_3_mb(book_html):
+    """Their HTML (images included) in the whole site."""
+    total = 0
+    for path in book_html.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r'<figure class="genlib-(slider|latent)".*?</figure>', text,
+                                 re.DOTALL):
+            total += len(match[0].encode())
+    print(f"interactive figures: {total / 1e6:.2f} MB in the whole site")
+    assert 0 < total <= 3e6
