@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 
+from tools import benchmark
 from tools.benchmark import cell_seconds, exercise_seconds, slowest_cells
 
 
@@ -49,3 +52,21 @@ def test_each_exercise_is_timed_by_its_solutions_code_cells():
         solution(nbformat.v4.new_markdown_cell("#### Solution to Exercise 4.3\n\nIn words.")),
     ])
     assert exercise_seconds(notebook) == {"4.2": 12.5, "4.3": 0.0}
+
+
+def test_site_mode_prints_each_page_and_records_the_slowest(tmp_path, monkeypatch, capsys):
+    site = tmp_path / "html"
+    site.mkdir()
+    (site / "index.html").write_text("<html></html>")
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "results-full.json").write_text('{"mode": "full"}')
+    monkeypatch.setattr(benchmark, "machine", lambda: {"cpus": 2})
+    monkeypatch.setattr(benchmark, "page_load_seconds",
+                        lambda html: {"book/intro": 0.5, "chapters/08_x": 1.5})
+    assert benchmark.main(["--site", str(site)]) == 0
+    assert "slowest page: 1.50 s (target <= 2 s: met)" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "benchmarks" / "results-full.json").read_text())
+    assert saved["site"]["slowest_seconds"] == 1.5
+    monkeypatch.setattr(benchmark, "page_load_seconds", lambda html: {"book/intro": 2.5})
+    assert benchmark.main(["--site", str(site), "--no-record"]) == 1

@@ -238,6 +238,53 @@ def record_run(key: str, wall: float, cpu: float, budget: float, info: dict) -> 
     return output
 
 
+#: Target for the time a page of the built site takes to load in the browser (issue 19).
+PAGE_LOAD_TARGET = 2.0
+
+
+def page_load_seconds(html: Path) -> dict[str, float]:
+    """Each page of the built site (``_toc.yml``'s, served on localhost), loaded in Debian's
+    headless Chromium: seconds from navigation to the end of its load event, the slower of two
+    loads (the first warms the browser's cache of the theme's shared files)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.toc import toc_pages
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+    times = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu"])
+            for docname in toc_pages():
+                loads = []
+                for _ in range(2):
+                    page = browser.new_page()
+                    page.goto(f"{site}/{docname}.html", wait_until="load")
+                    loads.append(page.evaluate(
+                        "() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+                        / 1000)
+                    page.close()
+                times[docname] = round(max(loads), 3)
+            browser.close()
+    finally:
+        server.shutdown()
+    return times
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", action="append", choices=["quick", "full"],
@@ -252,7 +299,28 @@ def main(argv=None) -> int:
                              "chapters with another Python: .venv-oldest/bin/python "
                              "tools/benchmark.py --no-record ...; or to time CI on a machine "
                              "that is not the reference)")
+    parser.add_argument("--site", nargs="?", const=ROOT / "_build" / "html", type=Path,
+                        metavar="HTML", help="time each page of the built site loading in "
+                        "headless Chromium instead (default: _build/html, from `make book`)")
     args = parser.parse_args(argv)
+    if args.site is not None:
+        if not (args.site / "index.html").is_file():
+            parser.error(f"no built site in {args.site}: run `make book` first")
+        times = page_load_seconds(args.site)
+        for docname, seconds in times.items():
+            print(f"{seconds:6.2f} s  {docname}")
+        slowest = max(times.values())
+        met = slowest <= PAGE_LOAD_TARGET
+        output = None
+        if not args.no_record:
+            output = ROOT / "benchmarks" / "results-full.json"
+            recorded = json.loads(output.read_text())
+            recorded["site"] = {"page_load_seconds": times, "slowest_seconds": slowest,
+                                "target_seconds": PAGE_LOAD_TARGET, "machine": machine()}
+            output.write_text(json.dumps(recorded, indent=2) + "\n")
+        print(f"slowest page: {slowest:.2f} s (target <= {PAGE_LOAD_TARGET:g} s: "
+              f"{'met' if met else 'MISSED'}){_wrote(output)}")
+        return 0 if met else 1
     from genlib.claims import failed_claims  # imports TensorFlow: not needed for --help
 
     if args.book:
