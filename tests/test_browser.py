@@ -20,6 +20,7 @@ Chromium: ``apt-get install chromium`` (``make test`` installs it).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -60,15 +61,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def served(folder: Path):
+    """A folder served over HTTP on localhost for as long as the block runs: its address."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site_url(book_html):
-    handler = functools.partial(_QuietHandler, directory=str(book_html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(book_html) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +263,12 @@ def heading_problems(visit: Visit) -> list[str]:
     return problems
 
 
+def _link_problems(links: list[str], expected: str, what: str) -> list[str]:
+    """Each link goes to ``expected``, and there is one."""
+    problems = [f"{what} link {link} is not {expected}" for link in links if link != expected]
+    return problems if links else [*problems, f"no {what} link; expected {expected}"]
+
+
 def colab_problems(visit: Visit, docname: str) -> list[str]:
     links = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
         'a[href^="https://colab.research.google.com/"]')).map((a) => a.href)""")
@@ -263,9 +278,7 @@ def colab_problems(visit: Visit, docname: str) -> list[str]:
     owner_repo, branch = repository()
     expected = (f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}"
                 f"/notebooks/{name}.ipynb")
-    problems = [f"Colab link {link} is not {expected}" for link in links if link != expected]
-    if not links:
-        problems.append(f"no Colab link; expected {expected}")
+    problems = _link_problems(links, expected, "Colab")
     if not (ROOT / "notebooks" / f"{name}.ipynb").is_file():
         problems.append(f"the Colab link's notebook notebooks/{name}.ipynb is not in the repository")
     return problems
@@ -285,9 +298,7 @@ def launch_problems(visit: Visit, docname: str) -> list[str]:
     owner_repo, branch = repository()
     expected = (f"https://kaggle.com/kernels/welcome?src=https://github.com/{owner_repo}/blob/"
                 f"{branch}/notebooks/{name}.ipynb")
-    problems = [f"Kaggle link {link} is not {expected}" for link in kaggle if link != expected]
-    if not kaggle:
-        problems.append(f"no Open in Kaggle link; expected {expected}")
+    problems = _link_problems(kaggle, expected, "Kaggle")
     if len(downloads) != 1:
         return [*problems, f"expected one link to download the notebook, found {len(downloads)}"]
     href, has_download = downloads[0]
@@ -356,19 +367,12 @@ BROKEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>broken</title>
 def test_the_checks_catch_a_broken_page(browser, tmp_path):
     """Each check finds what it looks for: a page with every fault fails every check."""
     (tmp_path / "broken.html").write_text(BROKEN_PAGE)
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    site = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with served(tmp_path) as site:
         page = Visit(browser, f"{site}/broken.html", site)
         found = "\n".join([*page.errors, *math_problems(page), *image_problems(page),
                            *solution_problems(page), *myst_problems(page),
                            *heading_problems(page), *colab_problems(page, "chapters/99_x")])
         page.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     for expected in ["console error: boom", "HTTP 404", "loaded from another site",
                      "formula(s) not typeset", "raw TeX", "image did not load: missing.png",
                      "image without alt text describing it: missing.png",
@@ -445,12 +449,8 @@ def _text_of(browser, url: str, site: str, script: str = PAGE_TEXT) -> tuple[str
 
 @pytest.fixture(scope="module")
 def student_site_url(student_book_html):
-    handler = functools.partial(_QuietHandler, directory=str(student_book_html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(student_book_html) as url:
+        yield url
 
 
 @pytest.mark.parametrize("docname", [page for page in PAGES if page.startswith("chapters/")])
@@ -528,12 +528,8 @@ def test_a_frame_slider_follows_the_keyboard_and_the_mouse(browser, tmp_path):
     slider = FrameSlider(frames, captions=captions, alt="Two squares", start=1)
     (tmp_path / "slider.html").write_text(SLIDER_PAGE.format(slider._repr_html_()))
     uris = slider.frame_images()
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    site = f"http://127.0.0.1:{server.server_address[1]}"
-    page = Visit(browser, f"{site}/slider.html", site)
-    try:
+    with served(tmp_path) as site:
+        page = Visit(browser, f"{site}/slider.html", site)
         assert _slider_state(page.page) == {"src": uris[1], "caption": "frame 1", "value": 1,
                                             "valuetext": "frame 1"}
         range_input = page.page.locator("figure.genlib-slider input")
@@ -547,10 +543,7 @@ def test_a_frame_slider_follows_the_keyboard_and_the_mouse(browser, tmp_path):
         page.page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
         assert _slider_state(page.page)["src"] == uris[4]
         assert not page.errors, page.errors
-    finally:
         page.close()
-        server.shutdown()
-        server.server_close()
 
 
 # Each chapter's interactive figure: its caption after Home (the first frame), and after End.
@@ -599,12 +592,8 @@ def test_a_latent_explorer_follows_the_pointer_and_the_keys(browser, tmp_path):
     widget = LatentExplorer(grid, points=np.zeros((3, 2)), labels=[0, 1, 2],
                             class_names=["a", "b", "c"], extent=(-2, 2), alt="A map")
     (tmp_path / "explorer.html").write_text(SLIDER_PAGE.format(widget._repr_html_()))
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    site = f"http://127.0.0.1:{server.server_address[1]}"
-    page = Visit(browser, f"{site}/explorer.html", site)
-    try:
+    with served(tmp_path) as site:
+        page = Visit(browser, f"{site}/explorer.html", site)
         assert _explorer_state(page.page) == {"position": "-336px -336px",
                                               "coding": "coding (0.00, 0.00)", "cell": "2,2"}
         box = page.page.locator(".latent-map").bounding_box()  # the top left corner
@@ -617,10 +606,7 @@ def test_a_latent_explorer_follows_the_pointer_and_the_keys(browser, tmp_path):
         assert _explorer_state(page.page) == {"position": "-168px -336px",
                                               "coding": "coding (-1.00, 0.00)", "cell": "2,1"}
         assert not page.errors, page.errors
-    finally:
         page.close()
-        server.shutdown()
-        server.server_close()
 
 
 def test_chapter_6_latent_explorer_in_the_book(visit):
