@@ -2,9 +2,10 @@
 otter's own autograder, locally, without Docker or network.
 
 For every chapter: the worked solutions earn every automatic point, the untouched student
-notebook none (without crashing), and a planted wrong answer per checker loses that
-question's points with the checker's own message in the report. Bad submissions (not a
-notebook, a cell that runs too long) are graded for what they have.
+notebook none (without crashing), and a planted wrong answer per checker (in a notebook of
+the answers alone) loses that question's points with the checker's own message in the
+report. Bad submissions (not a notebook, a cell that runs too long) are graded for what they
+have.
 """
 
 import json
@@ -72,14 +73,18 @@ def test_assignment_folder(md_path, assignments):
 
 
 def _planted(folder: Path, md_path: Path) -> Path:
-    """The student notebook with each automatic answer replaced by a typical wrong one."""
+    """The student notebook's answer cells alone, each automatic one holding a typical wrong
+    answer: a submission whose author deleted the chapter's cells, graded like any other
+    (and without running the chapter a third time)."""
     student = nbformat.read(_notebook(folder, "student"), as_version=4)
     by_number = {q.exercise.number: q for q in questions(md_path).values()}
-    for index, cell in enumerate(student.cells):
+    answers = []
+    for cell in student.cells:
         answer = re.match(r"# Your answer to Exercise ([\d.]+)", cell.source)
         if answer and by_number[answer[1]].automatic:
             wrong = WRONG_ANSWERS[by_number[answer[1]].name]
-            student.cells[index] = new_code_cell(cell.source + "\n" + wrong.strip())
+            answers.append(new_code_cell(cell.source + "\n" + wrong.strip()))
+    student.cells = answers
     path = folder / "planted.ipynb"
     nbformat.write(student, path)
     return path
