@@ -43,7 +43,7 @@ from genlib._validation import (
 from genlib.data import IMAGE_SHAPE, make_dataset
 from genlib.generative import check_signed_batch, to_signed_range
 from genlib.progress import EpochProgress, StepProgress
-from genlib.training import TrainingRun
+from genlib.training import TrainingRun, warmup_cosine_adam
 
 # ---------------------------------------------------------------------------------------------
 # Variance schedules
@@ -388,7 +388,7 @@ def _residual_block(x, time_features, filters, name):
 
 
 def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
-                          time_dim: int = 128) -> keras.Model:
+                          time_dim: int = 128, time: str = "index") -> keras.Model:
     """A small U-Net that predicts the noise in ``x_t``, told the step ``t``.
 
     Inputs ``[x_t, t]``: noisy images of shape ``image_shape`` and one step index per
@@ -411,6 +411,10 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
         Channels at each resolution, from the finest to the coarsest.
     time_dim : int
         Size of the step's features.
+    time : {"index", "fraction"}, default "index"
+        What the second input holds: step indices (int32, as here), or times in [0, 1]
+        (float32, for chapter 9's flow matching), scaled by 1,000 before the embedding so
+        that the same network sees the same range of values.
 
     Examples
     --------
@@ -421,12 +425,13 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
     Image sides that the resolutions cannot halve evenly (e.g. four resolutions for
     28 × 28 images) are a ``ValueError`` that suggests fewer entries in ``filters``.
     """
-    image_shape, filters, time_dim = _check_unet(image_shape, filters, time_dim)
+    image_shape, filters, time_dim = _check_unet(image_shape, filters, time_dim, time)
 
     images = keras.Input(image_shape, name="x_t")
-    steps = keras.Input((), dtype="int32", name="t")
+    steps = keras.Input((), dtype="int32" if time == "index" else "float32", name="t")
+    scaled = steps if time == "index" else keras.layers.Rescaling(1000.0)(steps)
     embedding_dim = filters[0] + filters[0] % 2  # sines and cosines: an even size
-    time_features = SinusoidalEmbedding(embedding_dim, name="time_embedding")(steps)
+    time_features = SinusoidalEmbedding(embedding_dim, name="time_embedding")(scaled)
     time_features = keras.layers.Dense(time_dim, activation="swish",
                                        name="time_dense1")(time_features)
     time_features = keras.layers.Dense(time_dim, activation="swish",
@@ -456,7 +461,10 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
     return keras.Model([images, steps], noise, name="noise_predictor")
 
 
-def _check_unet(image_shape, filters, time_dim):
+def _check_unet(image_shape, filters, time_dim, time="index"):
+    if time not in ("index", "fraction"):
+        raise ValueError(f"time must be 'index' (step indices) or 'fraction' (times in "
+                         f"[0, 1]), got {time!r}")
     image_shape = check_sizes(image_shape, "image_shape", length=2, example="(28, 28)")
     filters = check_sizes(filters, "filters", example="(32, 64, 64)")
     factor = 2 ** (len(filters) - 1)
@@ -883,16 +891,11 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int,
     >>> len(result.history.history["loss"]), int(model.optimizer.iterations)
     (2, 6)
     """
-    total, warmup_steps, learning_rate, ema_momentum = _check_fit(
-        model, epochs, steps_per_epoch, warmup_steps, learning_rate, ema_momentum)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total - warmup_steps, warmup_target=learning_rate,
-        warmup_steps=warmup_steps)
-    if ema_momentum is None:
-        optimizer = keras.optimizers.Adam(schedule)
-    else:
-        optimizer = keras.optimizers.Adam(schedule, use_ema=True,
-                                          ema_momentum=ema_momentum)
+    check_instance(model, "model", DiffusionModel, what="a DiffusionModel",
+                   example="DiffusionModel(build_noise_predictor(), cosine_schedule(1000))")
+    optimizer = warmup_cosine_adam(epochs=epochs, steps_per_epoch=steps_per_epoch,
+                                   learning_rate=learning_rate, warmup_steps=warmup_steps,
+                                   ema_momentum=ema_momentum)
     model.compile(optimizer)
     dataset = diffusion_dataset(images, batch_size=batch_size, seed=seed,
                                 image_shape=model.image_shape).repeat()
@@ -901,25 +904,6 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int,
     history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
                         verbose=0, callbacks=list(callbacks))
     return TrainingRun(history, time.perf_counter() - start)
-
-
-def _check_fit(model, epochs, steps_per_epoch, warmup_steps, learning_rate, ema_momentum):
-    check_instance(model, "model", DiffusionModel, what="a DiffusionModel",
-                   example="DiffusionModel(build_noise_predictor(), cosine_schedule(1000))")
-    total = (check_positive_int(epochs, "epochs")
-             * check_positive_int(steps_per_epoch, "steps_per_epoch"))
-    if warmup_steps is None:
-        warmup_steps = min(100, total // 10)
-    warmup_steps = check_positive_int(warmup_steps, "warmup_steps", minimum=0)
-    if warmup_steps >= total:
-        raise ValueError(f"warmup_steps={warmup_steps} must be fewer than the {total} "
-                         "training steps (epochs x steps_per_epoch)")
-    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
-    if ema_momentum is not None:
-        ema_momentum = check_real(ema_momentum, "ema_momentum", low=0, high=1,
-                                  low_open=True, high_open=True, hint=" (e.g. 0.99), or "
-                                  "None for no moving average")
-    return total, warmup_steps, learning_rate, ema_momentum
 
 
 class DiffusionProgress(EpochProgress):

@@ -1,7 +1,8 @@
 """Trained models that ship with genlib, each with the record of how it was trained.
 
 A later chapter often needs an earlier chapter's trained model: chapter 8 compares its
-diffusion model with chapter 6's VAE and chapter 7's GANs. Retraining them there would
+diffusion model with chapter 6's VAE and chapter 7's GANs, and chapter 9 its flow-matching
+model with all four. Retraining them there would
 repeat minutes of training that teach nothing new, so ``tools/train_pretrained.py``
 trains them once, in full mode, with the calls their chapter makes, and saves their
 weights in ``genlib/weights/`` next to a provenance record (``NAME.json``: the training
@@ -14,7 +15,7 @@ discriminator is untrained); for the VAE, the whole model.
 
 >>> from genlib import pretrained
 >>> sorted(pretrained.MODELS)
-['dcgan', 'dense_gan', 'vae']
+['dcgan', 'ddpm', 'dense_gan', 'vae']
 >>> pretrained.provenance("dcgan")["chapter"]
 '07_generative_adversarial_networks'
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import keras
 
+from genlib.diffusion import DiffusionModel, build_noise_predictor, cosine_schedule
 from genlib.gan import (
     GAN,
     build_dcgan_discriminator,
@@ -53,11 +55,18 @@ def _dcgan():
                seed=42)
 
 
+def _ddpm():
+    return DiffusionModel(build_noise_predictor(filters=(16, 32, 64)), cosine_schedule(1000),
+                          sampling_eta=1.0, sampling_spacing=0.5, min_snr_gamma=5.0, seed=42)
+
+
 #: The shipped models: name -> (a function building the untrained model, a description).
 MODELS = {
     "vae": (_vae, "chapter 6's VAE, 10-D codings, as chapter 7 compares it"),
     "dense_gan": (_dense_gan, "chapter 7's dense GAN (30-D codings)"),
     "dcgan": (_dcgan, "chapter 7's DCGAN with the recipe of its ablation"),
+    "ddpm": (_ddpm, "chapter 8's diffusion model, with its sampler (50 DDIM steps, "
+                    "eta 1, spacing 0.5)"),
 }
 
 
@@ -163,12 +172,15 @@ def build(name: str) -> keras.Model:
 
 
 def weighted_part(model: keras.Model) -> keras.Model:
-    """The part of a model whose weights ship: a GAN's generator, else the whole model.
+    """The part of a model whose weights ship: a GAN's generator, a diffusion model's
+    network, else the whole model.
 
     >>> weighted_part(build("dcgan")).name, weighted_part(build("vae")) is not None
     ('dcgan_generator', True)
     """
-    return model.generator if isinstance(model, GAN) else model
+    if isinstance(model, GAN):
+        return model.generator
+    return model.network if isinstance(model, DiffusionModel) else model
 
 
 def load(name: str) -> keras.Model:
@@ -177,7 +189,7 @@ def load(name: str) -> keras.Model:
     Parameters
     ----------
     name : str
-        One of :data:`MODELS`: ``"vae"``, ``"dense_gan"`` or ``"dcgan"``.
+        One of :data:`MODELS`: ``"vae"``, ``"dense_gan"``, ``"dcgan"`` or ``"ddpm"``.
 
     Examples
     --------

@@ -20,7 +20,7 @@ import math
 import os
 from importlib import resources
 
-RECORDED = ("gan_recipes", "ddpm_recipes")
+RECORDED = ("gan_recipes", "ddpm_recipes", "flow_recipes")
 
 ENV_VAR = "GENLIB_RESULTS_FILE"
 
