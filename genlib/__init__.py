@@ -27,6 +27,7 @@ Submodules, one concept each (from the foundations up):
 - :mod:`genlib.vae` – variational autoencoders (chapter 6);
 - :mod:`genlib.gan` – generative adversarial networks (chapter 7);
 - :mod:`genlib.diffusion` – diffusion models: schedules, the U-Net, DDPM and DDIM (chapter 8);
+- :mod:`genlib.flow` – flow matching: straight paths, ODE solvers, guidance, latent flows (ch. 9);
 - :mod:`genlib.pretrained` – trained models that ship with genlib, with their provenance;
 - :mod:`genlib.frechet` – a Fréchet distance on a shipped Fashion-MNIST classifier's features;
 - :mod:`genlib.precision_recall` – precision (realism) and recall (variety) of samples;

@@ -50,6 +50,9 @@ METHODS = {"euler": 1, "heun": 2}
 def _per_example(t, x):
     """``t`` (one number, or one per example) shaped to broadcast over ``x``'s examples."""
     t = ops.convert_to_tensor(t, dtype="float32")
+    if len(t.shape) > 1:
+        raise ValueError(f"t must be one time, or one per example (shape (n,)), got shape "
+                         f"{tuple(t.shape)}")
     if len(t.shape) == 1:
         t = ops.reshape(t, (-1,) + (1,) * (len(x.shape) - 1))
     return t
@@ -142,7 +145,13 @@ def check_steps(steps, name: str = "steps") -> int:
 
 
 def check_method(method) -> str:
-    """``method`` if it is one of :data:`METHODS`, else a ValueError."""
+    """``method`` if it is one of :data:`METHODS`, else a ValueError.
+
+    >>> check_method("rk4")
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of 'euler', 'heun', got 'rk4'
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got "
                          f"{method!r}")
@@ -226,6 +235,9 @@ def build_velocity_mlp(dim: int, *, units=(256, 256, 256), time_dim: int = 64,
     dim = check_positive_int(dim, "dim")
     units = tuple(check_positive_int(u, "units") for u in np.atleast_1d(units))
     time_dim = check_positive_int(time_dim, "time_dim", minimum=2)
+    if time_dim % 2:
+        raise ValueError(f"time_dim must be even (one sine and one cosine per frequency), "
+                         f"got {time_dim}")
     if n_classes is not None:
         n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
 
@@ -233,8 +245,7 @@ def build_velocity_mlp(dim: int, *, units=(256, 256, 256), time_dim: int = 64,
     times = keras.Input((), dtype="float32", name="t")
     inputs = [points, times]
     scaled = keras.layers.Rescaling(1000.0)(times)
-    features = [points, SinusoidalEmbedding(time_dim + time_dim % 2,
-                                            name="time_embedding")(scaled)]
+    features = [points, SinusoidalEmbedding(time_dim, name="time_embedding")(scaled)]
     if n_classes is not None:
         labels = keras.Input((), dtype="int32", name="label")
         inputs.append(labels)
@@ -312,6 +323,11 @@ class FlowMatchingModel(keras.Model):
                              f"{self.data_shape}, got {tuple(network.output_shape[1:])}")
         self.n_classes = None
         if len(inputs) == 3:
+            names = [layer.name for layer in network.layers]
+            if "label_embedding" not in names:
+                raise ValueError("a network with a third (label) input must embed it in a "
+                                 "layer named 'label_embedding' with n_classes + 1 rows, as "
+                                 "build_velocity_mlp(..., n_classes=10) does")
             self.n_classes = network.get_layer("label_embedding").input_dim - 1
         self.sampling_steps = check_steps(sampling_steps, "sampling_steps")
         self.sampling_method = check_method(sampling_method)
@@ -537,6 +553,7 @@ def flow_dataset(data, *, labels=None, noise=None, batch_size: int = 128,
     """
     columns = {"data": np.asarray(data, dtype="float32")}
     n = len(columns["data"])
+    seed = check_seed(seed)
     for name, values, dtype in (("labels", labels, "int32"), ("noise", noise, "float32")):
         if values is None:
             continue
@@ -544,6 +561,11 @@ def flow_dataset(data, *, labels=None, noise=None, batch_size: int = 128,
         if len(values) != n:
             raise ValueError(f"{name} must have one entry per example ({n}), got "
                              f"{len(values)}")
+        if name == "labels" and values.dtype.kind not in "iu":
+            raise ValueError(f"labels must be integer class indices, got {values.dtype} "
+                             "values")
+        if name == "noise" and not np.all(np.isfinite(values)):
+            raise ValueError("noise contains NaN or infinite values")
         columns[name] = values.astype(dtype)
     if "noise" in columns and columns["noise"].shape != columns["data"].shape:
         raise ValueError(f"noise must have the shape of the data {columns['data'].shape}, "
@@ -639,6 +661,78 @@ class FlowProgress(EpochProgress):
         return self.model.sample(n_images, steps=self.sample_steps, seed=self.seed)
 
 
+class LatentFlow:
+    """Generation in an autoencoder's latent space: a flow over codings, then the decoder.
+
+    The flow (a :class:`FlowMatchingModel` over vectors) is trained on the codings of real
+    images, standardized (``(codings - mean) / scale``, per dimension, so that they have
+    the noise's scale); :meth:`sample` runs the flow, undoes the standardization and
+    decodes. The encoder is used once, to make the training data; generating needs only
+    the flow and the decoder (Rombach et al. 2022).
+
+    Parameters
+    ----------
+    flow : FlowMatchingModel
+        Over vectors of the coding size.
+    decoder : keras.Model
+        Codings → images in [0, 1].
+    mean, scale : arrays of the coding size
+        The standardization of the codings (:meth:`standardize` computes them).
+
+    Examples
+    --------
+    >>> codings = np.random.default_rng(0).normal(3.0, 2.0, (100, 4))
+    >>> mean, scale = LatentFlow.standardize(codings)
+    >>> decoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(784,
+    ...                             activation="sigmoid"), keras.layers.Reshape((28, 28))])
+    >>> latent = LatentFlow(FlowMatchingModel(build_velocity_mlp(4, units=(8,))), decoder,
+    ...                     mean=mean, scale=scale)
+    >>> latent.sample(3, seed=0).shape
+    (3, 28, 28)
+    """
+
+    def __init__(self, flow: FlowMatchingModel, decoder, *, mean, scale):
+        self.flow = check_instance(flow, "flow", FlowMatchingModel, what="a FlowMatchingModel",
+                                   example="FlowMatchingModel(build_velocity_mlp(10))")
+        if flow.images:
+            raise ValueError("flow must work on codings (vectors), not on images")
+        self.decoder = decoder
+        self.mean = np.asarray(mean, dtype="float32")
+        self.scale = np.asarray(scale, dtype="float32")
+        for name, values in (("mean", self.mean), ("scale", self.scale)):
+            if values.shape != flow.data_shape:
+                raise ValueError(f"{name} must have the codings' shape {flow.data_shape}, "
+                                 f"got {values.shape}")
+        if not np.all(self.scale > 0):
+            raise ValueError("scale must be positive in every dimension")
+
+    @staticmethod
+    def standardize(codings):
+        """The per-dimension mean and standard deviation of ``codings`` (n, coding size)."""
+        codings = np.asarray(codings, dtype="float64")
+        if codings.ndim != 2 or len(codings) < 2:
+            raise ValueError(f"codings must have shape (n, coding size) with n >= 2, got "
+                             f"{codings.shape}")
+        return codings.mean(axis=0).astype("float32"), codings.std(axis=0).astype("float32")
+
+    def to_flow(self, codings):
+        """Codings in the flow's standardized space."""
+        return (np.asarray(codings, dtype="float32") - self.mean) / self.scale
+
+    def sample(self, n: int, *, labels=None, guidance: float | None = None,
+               steps: int | None = None, method: str | None = None,
+               seed: int | None = None):
+        """``n`` images in [0, 1]: codings from the flow (see
+        :meth:`FlowMatchingModel.sample`), decoded."""
+        codings = self.flow.sample(n, labels=labels, guidance=guidance, steps=steps,
+                                   method=method, seed=seed)
+        images = np.asarray(self.decoder.predict(codings * self.scale + self.mean,
+                                                 verbose=0, batch_size=1000))
+        if images.shape[-1] == 1:  # a channel axis
+            images = images[..., 0]
+        return np.clip(images, 0.0, 1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Measuring a flow: how straight, how far from its many-step result
 # ---------------------------------------------------------------------------------------------
@@ -685,7 +779,8 @@ def few_step_error(model: FlowMatchingModel, n: int, steps: int, *,
     """
     check_instance(model, "model", FlowMatchingModel, what="a FlowMatchingModel",
                    example="FlowMatchingModel(build_velocity_mlp(2))")
+    reference_steps = check_steps(reference_steps, "reference_steps")
     kwargs = {"labels": labels, "seed": seed, "method": method, "trajectory": True}
     _, few = model.sample(n, steps=steps, **kwargs)
-    _, many = model.sample(n, steps=check_steps(reference_steps, "reference_steps"), **kwargs)
+    _, many = model.sample(n, steps=reference_steps, **kwargs)
     return float(np.sqrt(np.mean((few[:, -1] - many[:, -1]) ** 2)))

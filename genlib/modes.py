@@ -81,6 +81,11 @@ _EPOCHS = {
     # costliest model of the chapter: about 0.06 s per step on two cores). The VAE and the
     # GANs it is compared with are loaded, trained with the entries above.
     "ddpm": (60, 2),
+    # Chapter 9: flow matching on the 2-D toy data, its reflow, and in the codings of the
+    # shipped VAE, in epochs of 100 steps of 256 points (a small network: a few seconds).
+    # The flow-matching model on images trains with the DDPM's budget above.
+    "flow_toy": (30, 6),
+    "latent_flow": (40, 4),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).
@@ -105,6 +110,10 @@ _STEPS = {
     "ddpm_step_timing": (10, 2),
     "ddpm_tradeoff_images": (1000, 130),
     "comparison_images": (2000, 130),
+    # Chapter 9: images per point of the quality-against-network-calls comparison, and per
+    # class in the guidance sweep (at least 129 in all for a Fréchet distance).
+    "flow_tradeoff_images": (1000, 130),
+    "guidance_images_per_class": (100, 13),
 }
 
 

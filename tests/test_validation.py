@@ -12,6 +12,7 @@ import pytest
 from genlib import convolutional as C
 from genlib import denoising as D
 from genlib import diffusion as F
+from genlib import flow as FL
 from genlib import frechet as FR
 from genlib import gan as G
 from genlib import layers as LA
@@ -33,6 +34,10 @@ def small_gan():
 
 def small_diffusion():
     return F.DiffusionModel(F.build_noise_predictor(filters=(4, 8)), F.cosine_schedule(10))
+
+
+def small_flow(n_classes=None):
+    return FL.FlowMatchingModel(FL.build_velocity_mlp(2, units=(4,), time_dim=4, n_classes=n_classes))
 
 
 def flat_encoder():
@@ -74,6 +79,45 @@ CASES = {
     "linear_schedule range": (lambda: F.linear_schedule(10, beta_end=2.0), ValueError, "beta_end"),
     "cosine_schedule type": (lambda: F.cosine_schedule(10, offset="0.008"), ValueError, "offset"),
     "cosine_schedule range": (lambda: F.cosine_schedule(10, max_beta=1.0), ValueError, "max_beta"),
+    "FlowMatchingModel type": (lambda: FL.FlowMatchingModel("unet"), TypeError, "network must be a keras.Model"),
+    "FlowMatchingModel network": (lambda: FL.FlowMatchingModel(flat_encoder()), ValueError, r"inputs \[x_t, t\]"),
+    "FlowMatchingModel steps type": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), sampling_steps=1.5), ValueError, "sampling_steps must be an integer"),
+    "FlowMatchingModel steps range": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), sampling_steps=0), ValueError, "sampling_steps must be an integer"),
+    "FlowMatchingModel method": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), sampling_method="rk4"), ValueError, "method must be one of 'euler', 'heun'"),
+    "FlowMatchingModel guidance type": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), guidance="2"), ValueError, "guidance"),
+    "FlowMatchingModel guidance range": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), guidance=-1), ValueError, "guidance"),
+    "FlowMatchingModel label_dropout type": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), label_dropout="0.1"), ValueError, "label_dropout"),
+    "FlowMatchingModel label_dropout range": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), label_dropout=1.0), ValueError, "label_dropout"),
+    "FlowMatchingModel seed": (lambda: FL.FlowMatchingModel(FL.build_velocity_mlp(2), seed=1.5), ValueError, "seed"),
+    "FlowMatchingModel.sample n": (lambda: small_flow().sample(0), ValueError, "n must be"),
+    "FlowMatchingModel.sample steps": (lambda: small_flow().sample(2, steps=True), ValueError, "steps must be an integer"),
+    "FlowMatchingModel.sample method": (lambda: small_flow().sample(2, method="rk4"), ValueError, "method must be one of"),
+    "FlowMatchingModel.sample guidance": (lambda: small_flow(3).sample(2, labels=0, guidance=-1), ValueError, "guidance"),
+    "FlowMatchingModel.sample labels": (lambda: small_flow(3).sample(2, labels=[0, 3]), ValueError, "labels must be class indices"),
+    "FlowMatchingModel.sample seed": (lambda: small_flow().sample(2, seed=-1), ValueError, "seed"),
+    "build_velocity_mlp type": (lambda: FL.build_velocity_mlp("2"), ValueError, "dim"),
+    "build_velocity_mlp range": (lambda: FL.build_velocity_mlp(2, units=(16, 0)), ValueError, "units"),
+    "build_velocity_mlp time_dim": (lambda: FL.build_velocity_mlp(2, time_dim=1), ValueError, "time_dim"),
+    "build_velocity_mlp n_classes": (lambda: FL.build_velocity_mlp(2, n_classes=1), ValueError, "n_classes"),
+    "build_velocity_unet type": (lambda: FL.build_velocity_unet(filters="8"), ValueError, "filters must be a sequence"),
+    "build_velocity_unet range": (lambda: FL.build_velocity_unet(filters=(4, 8, 8, 8)), ValueError, "filters"),
+    "integrate steps": (lambda: FL.integrate(lambda x, t: x, np.zeros((1, 2)), steps=0), ValueError, "steps must be an integer"),
+    "integrate method": (lambda: FL.integrate(lambda x, t: x, np.zeros((1, 2)), steps=2, method="rk4"), ValueError, "method must be one of"),
+    "flow_dataset batch": (lambda: FL.flow_dataset(np.zeros((8, 2)), batch_size=0), ValueError, "batch_size"),
+    "flow_dataset noise": (lambda: FL.flow_dataset(np.zeros((8, 2)), noise=np.zeros((8, 3))), ValueError, "noise must have the shape of the data"),
+    "fit_flow model": (lambda: FL.fit_flow(small_gan(), X, epochs=1), TypeError, "model must be a FlowMatchingModel"),
+    "fit_flow type": (lambda: FL.fit_flow(small_flow(), np.zeros((64, 2)), epochs=1, ema_momentum="0.99"), ValueError, "ema_momentum"),
+    "fit_flow range": (lambda: FL.fit_flow(small_flow(), np.zeros((64, 2)), epochs=1, learning_rate=-1), ValueError, "learning_rate"),
+    "fit_flow batch": (lambda: FL.fit_flow(small_flow(), np.zeros((64, 2)), epochs=1, batch_size="32"), ValueError, "batch_size"),
+    "fit_flow labels": (lambda: FL.fit_flow(small_flow(3), np.zeros((64, 2)), epochs=1), ValueError, "pass labels="),
+    "fit_flow data": (lambda: FL.fit_flow(small_flow(), X, epochs=1), ValueError, r"batches of shape \(n, 2\)"),
+    "FlowProgress type": (lambda: FL.FlowProgress(sample_steps="8"), ValueError, "sample_steps"),
+    "FlowProgress range": (lambda: FL.FlowProgress(sample_steps=0), ValueError, "sample_steps"),
+    "few_step_error model": (lambda: FL.few_step_error("model", 4, 1), TypeError, "model must be a FlowMatchingModel"),
+    "few_step_error range": (lambda: FL.few_step_error(small_flow(), 4, 0), ValueError, "steps must be an integer"),
+    "straightness": (lambda: FL.straightness(np.zeros((4, 2))), ValueError, r"path must have shape \(n, steps \+ 1, ...\)"),
+    "LatentFlow type": (lambda: FL.LatentFlow("flow", flat_encoder(), mean=0, scale=1), TypeError, "flow must be a FlowMatchingModel"),
+    "LatentFlow scale": (lambda: FL.LatentFlow(small_flow(), flat_encoder(), mean=np.zeros(2), scale=np.zeros(2)), ValueError, "scale must be positive"),
     "build_dense_generator type": (lambda: G.build_dense_generator("30"), ValueError, "coding_size"),
     "build_dense_generator range": (lambda: G.build_dense_generator(hidden_sizes=(0,)), ValueError, "hidden_sizes"),
     "build_dense_discriminator type": (lambda: G.build_dense_discriminator(dropout="0.1"), ValueError, "dropout"),

@@ -49,6 +49,7 @@ BUDGETS = {
     "06_variational_autoencoders": {"quick": 60, "full": 300},
     "07_generative_adversarial_networks": {"quick": 60, "full": 480},
     "08_diffusion_models": {"quick": 60, "full": 600},
+    "09_flow_matching": {"quick": 60, "full": 600},
 }
 
 #: Quality targets, in full mode: result name -> (largest allowed value, where it comes from).

@@ -2,13 +2,14 @@
 
 Chapter 8 compares its diffusion model with chapter 6's VAE and chapter 7's two GANs, and
 chapter 9 its flow-matching model with all four. They load them (``genlib.pretrained.load``)
-instead of retraining them, which would repeat minutes of training that teach nothing new. This script is how they were made: each model
-is built by ``genlib.pretrained.build`` and trained, from ``genlib.set_random_seed(42)``,
-with the very call its chapter makes in full mode (the functions below; chapter 7's cells
-for the GANs, its comparison cell for the VAE, chapter 8's training cell for the DDPM). It writes, per model, into
-``genlib/weights/``:
+instead of retraining them, which would repeat minutes of training that teach nothing new.
+This script is how they were made: each model is built by ``genlib.pretrained.build`` and
+trained, from ``genlib.set_random_seed(42)``, with the very call its chapter makes in full
+mode (the functions below; chapter 7's cells for the GANs, its comparison cell for the VAE,
+chapter 8's training cell for the DDPM). It writes, per model, into ``genlib/weights/``:
 
-- ``NAME.weights.h5``: the weights of what sampling needs (a GAN's generator, the VAE);
+- ``NAME.weights.h5``: the weights of what sampling needs (a GAN's generator, the VAE, the
+  diffusion model's network);
 - ``NAME.json``: provenance: the training call, seed, epochs, steps, batch size, training
   seconds, the Fréchet distance and class coverage of 10,000 samples (seed 1) against the
   test set, the machine, library versions, the commit, and the weights' SHA-256.
