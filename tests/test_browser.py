@@ -555,6 +555,8 @@ CHAPTER_SLIDERS = {
         r"epoch (\d+) of \1 \(step [\d,]+\): \d+ classes covered, the most frequent .+"),
     "chapters/08_diffusion_models": (r"step 0 of [\d,]+ \(t = \d+\): noise level 1\.00",
                                      r"step [\d,]+ of [\d,]+: the final image"),
+    "chapters/09_flow_matching": (r"step 0 of 32: t = 1\.000 \(pure noise\)",
+                                  r"step 32 of 32: t = 0\.000, the final images"),
 }
 
 

@@ -73,6 +73,9 @@ TARGETS = {
                            "(chapter 8; issue 22)"),
     "ddpm.sample_64_seconds": (60.0, "the DDPM samples 64 images in at most 60 s"),
     "ddpm.classes_missed": (2, "DDPM samples cover at least 8 of the 10 classes"),
+    "guidance.wrong_class_share": (0.2, "with classifier-free guidance, the classifier "
+                                        "recognizes the requested class in at least 80 % "
+                                        "of the images at some weight (chapter 9; issue 20)"),
 }
 #: Headroom (issue 21): every chapter should take at most this share of its budget, so that a
 #: slower machine of the same class stays within it. A target, not a budget: the report and
@@ -300,6 +303,9 @@ def main(argv=None) -> int:
                              "chapters with another Python: .venv-oldest/bin/python "
                              "tools/benchmark.py --no-record ...; or to time CI on a machine "
                              "that is not the reference)")
+    parser.add_argument("--executed", type=Path, metavar="DIR",
+                        help="also write each executed chapter notebook into DIR, to read "
+                             "its outputs")
     parser.add_argument("--site", nargs="?", const=ROOT / "_build" / "html", type=Path,
                         metavar="HTML", help="time each page of the built site loading in "
                         "headless Chromium instead (default: _build/html, from `make book`)")
@@ -364,6 +370,11 @@ def main(argv=None) -> int:
         results = {}
         for chapter in chapters:
             seconds, metrics, executed = run_chapter(chapter, mode)
+            if args.executed:
+                import nbformat
+
+                args.executed.mkdir(parents=True, exist_ok=True)
+                nbformat.write(executed, args.executed / f"{chapter}-{mode}.ipynb")
             slowest = slowest_cells(executed)
             budget = BUDGETS.get(chapter, {}).get(mode)
             ok = budget is None or seconds <= budget

@@ -1,8 +1,9 @@
 """What the ablation scripts share: how a run starts, and how its measurements are kept.
 
-``tools/gan_recipes.py`` and ``tools/ddpm_recipes.py`` each train one variant of a
-chapter's recipe and append one JSON line to ``genlib/recorded/NAME.jsonl``, which genlib
-ships and ``genlib.results.recorded_runs`` reads back as a table for the chapter.
+``tools/gan_recipes.py``, ``tools/ddpm_recipes.py`` and ``tools/flow_recipes.py`` each train
+one variant of a chapter's recipe and append one JSON line to ``genlib/recorded/NAME.jsonl``,
+which genlib ships and ``genlib.results.recorded_runs`` reads back as a table for the
+chapter.
 """
 
 from __future__ import annotations
