@@ -443,6 +443,8 @@ def test_the_model_refuses_a_network_that_does_not_fit():
     with pytest.raises(ValueError, match=r"inputs \[x_t, t\]"):
         FlowMatchingModel(one_input)
     x, t = keras.Input((2,)), keras.Input(())
-    wrong_output = keras.Model([x, t], keras.layers.Dense(3)(x))
+    # Both inputs used: Keras 3.10 refuses a model with an unconnected input.
+    both = keras.layers.Concatenate()([x, keras.layers.Reshape((1,))(t)])
+    wrong_output = keras.Model([x, t], keras.layers.Dense(3)(both))
     with pytest.raises(ValueError, match=r"velocity of the shape of its input \(2,\)"):
         FlowMatchingModel(wrong_output)
