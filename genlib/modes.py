@@ -84,8 +84,8 @@ _EPOCHS = {
     # Chapter 9: flow matching on the 2-D toy data, its reflow, and in the codings of the
     # shipped VAE, in epochs of 100 steps of 256 points (a small network: a few seconds).
     # The flow-matching model on images trains with the DDPM's budget above.
-    "flow_toy": (30, 6),
-    "latent_flow": (40, 4),
+    "flow_toy": (30, 4),
+    "latent_flow": (40, 3),
 }
 
 # How many times (seeds) an experiment is repeated to measure its spread, as (full, quick).
