@@ -425,13 +425,18 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
     Image sides that the resolutions cannot halve evenly (e.g. four resolutions for
     28 × 28 images) are a ``ValueError`` that suggests fewer entries in ``filters``.
     """
-    image_shape, filters, time_dim = _check_unet(image_shape, filters, time_dim, time)
+    image_shape, filters, time_dim = _check_unet(image_shape, filters, time_dim,
+                                                 time)
 
     images = keras.Input(image_shape, name="x_t")
-    steps = keras.Input((), dtype="int32" if time == "index" else "float32", name="t")
-    scaled = steps if time == "index" else keras.layers.Rescaling(1000.0)(steps)
+    if time == "index":
+        steps = scaled = keras.Input((), dtype="int32", name="t")
+    else:  # a time in [0, 1], on the scale of 1,000 step indices
+        steps = keras.Input((), dtype="float32", name="t")
+        scaled = keras.layers.Rescaling(1000.0)(steps)
     embedding_dim = filters[0] + filters[0] % 2  # sines and cosines: an even size
-    time_features = SinusoidalEmbedding(embedding_dim, name="time_embedding")(scaled)
+    embedding = SinusoidalEmbedding(embedding_dim, name="time_embedding")
+    time_features = embedding(scaled)
     time_features = keras.layers.Dense(time_dim, activation="swish",
                                        name="time_dense1")(time_features)
     time_features = keras.layers.Dense(time_dim, activation="swish",
@@ -892,10 +897,11 @@ def fit_diffusion(model: DiffusionModel, images, *, epochs: int,
     (2, 6)
     """
     check_instance(model, "model", DiffusionModel, what="a DiffusionModel",
-                   example="DiffusionModel(build_noise_predictor(), cosine_schedule(1000))")
-    optimizer = warmup_cosine_adam(epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                   learning_rate=learning_rate, warmup_steps=warmup_steps,
-                                   ema_momentum=ema_momentum)
+                   example="DiffusionModel(build_noise_predictor(), "
+                           "cosine_schedule(1000))")
+    optimizer = warmup_cosine_adam(
+        epochs=epochs, steps_per_epoch=steps_per_epoch, learning_rate=learning_rate,
+        warmup_steps=warmup_steps, ema_momentum=ema_momentum)
     model.compile(optimizer)
     dataset = diffusion_dataset(images, batch_size=batch_size, seed=seed,
                                 image_shape=model.image_shape).repeat()

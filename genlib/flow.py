@@ -756,8 +756,8 @@ def straightness(path) -> float:
     """
     path = np.asarray(path, dtype="float64")
     if path.ndim < 3 or path.shape[1] < 2:
-        raise ValueError(f"path must have shape (n, steps + 1, ...) with at least 2 states, "
-                         f"got {path.shape}")
+        raise ValueError(f"path must have shape (n, steps + 1, ...), with at "
+                         f"least 2 states, got {path.shape}")
     steps = path.shape[1] - 1
     velocities = np.diff(path, axis=1) * steps
     overall = (path[:, -1] - path[:, 0])[:, None]
