@@ -160,3 +160,30 @@ def test_grade_reports_a_missing_file(assignments, tmp_path):
     result = grade(assignments[CHAPTERS[0].stem], tmp_path / "missing.ipynb")
     assert result.total == 0 and "does not exist" in result.problem
     assert json.dumps(result.scores) == "{}"
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(tmp_path, monkeypatch):
+    """Two kernels started at once can pick the same port, and one dies before its first
+    reply (seen once in CI): that says nothing about the submission, so it is graded again."""
+    import subprocess
+
+    from tools import assignments
+
+    (tmp_path / "autograder").mkdir()
+    (tmp_path / "autograder" / "x-autograder.zip").write_bytes(b"")
+    submission = tmp_path / "submission.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), submission)
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append(command)
+        if len(calls) == 1:
+            return subprocess.CompletedProcess(
+                command, 1, "", f"RuntimeError: {assignments.KERNEL_START_FAILURE}")
+        Path(command[5]).write_text(json.dumps({"problem": None, "questions": {
+            "ex-01": {"score": 2.0, "possible": 2.0, "failures": []}}}))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(assignments.subprocess, "run", fake_run)
+    result = grade(tmp_path, submission, mode="quick")
+    assert len(calls) == 2 and result.problem is None and result.scores == {"ex-01": 2.0}

@@ -380,6 +380,10 @@ def _readable(submission: Path) -> tuple[NotebookNode | None, str | None]:
     return notebook, None
 
 
+#: jupyter_client's error when a kernel dies before it answers its first request.
+KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+
+
 def grade(assignment: Path | str, submission: Path | str, *, mode: str = "full",
           cell_timeout: int = CELL_TIMEOUT) -> Grade:
     """Grade one submission with the assignment's autograder (otter, no Docker).
@@ -406,10 +410,15 @@ def grade(assignment: Path | str, submission: Path | str, *, mode: str = "full",
         autograder = autograder_zip(assignment).resolve()
         command = [sys.executable, __file__, "_grade_one", str(autograder), str(fixed),
                    str(Path(scratch) / "results.json"), str(cell_timeout)]
+        env = {**os.environ, "TMPDIR": scratch, "GENLIB_MODE": mode}
         try:
-            run = subprocess.run(command, capture_output=True, text=True,
-                                 timeout=SUBMISSION_TIMEOUT, cwd=scratch,
-                                 env={**os.environ, "TMPDIR": scratch, "GENLIB_MODE": mode})
+            for _ in range(2):
+                run = subprocess.run(command, capture_output=True, text=True,
+                                     timeout=SUBMISSION_TIMEOUT, cwd=scratch, env=env)
+                # A kernel that dies while starting (two kernels started at once can pick
+                # the same port) says nothing about the submission: start it once more.
+                if KERNEL_START_FAILURE not in run.stderr:
+                    break
         except subprocess.TimeoutExpired:
             result.problem = f"grading took over {SUBMISSION_TIMEOUT} s and was stopped"
             return result
