@@ -378,6 +378,18 @@ class FlowMatchingModel(keras.Model):
 
     # -- the velocity ---------------------------------------------------------------------------
 
+    def check_batch(self, x, name: str = "x") -> np.ndarray:
+        """``x`` as a float32 batch of the model's data shape, or a clear error.
+
+        >>> FlowMatchingModel(build_velocity_mlp(2, units=(8,))).check_batch([[0, 1]]).dtype
+        dtype('float32')
+        """
+        x = np.asarray(x, dtype="float32")
+        if x.shape[1:] != self.data_shape:
+            raise ValueError(f"{name} has shape {x.shape}; the model works on batches of shape "
+                             f"(n, {', '.join(map(str, self.data_shape))})")
+        return x
+
     def check_labels(self, labels, n: int):
         """``labels`` as n int32 class indices (or None), or a clear error."""
         if labels is None:
@@ -440,10 +452,7 @@ class FlowMatchingModel(keras.Model):
         function = self._velocity_function(conditional, conditional and guidance != 1)
 
         def velocity(x, t):
-            x = np.asarray(x, dtype="float32")
-            if x.shape[1:] != self.data_shape:
-                raise ValueError(f"x has shape {x.shape}; the model works on batches of shape "
-                                 f"(n, {', '.join(map(str, self.data_shape))})")
+            x = self.check_batch(x)
             checked = self.check_labels(labels, len(x))
             if checked is None:
                 checked = np.zeros(len(x), "int32")
@@ -627,10 +636,7 @@ def _check_data(model, data):
         return check_signed_batch(
             data, model.data_shape, "data", works_on="the model works on",
             range_hint="scale images in [0, 1] with genlib.diffusion.to_diffusion_range(x)")
-    data = np.asarray(data, dtype="float32")
-    if data.shape[1:] != model.data_shape:
-        raise ValueError(f"data has shape {data.shape}; the model works on batches of shape "
-                         f"(n, {', '.join(map(str, model.data_shape))})")
+    data = model.check_batch(data, "data")
     if not np.all(np.isfinite(data)):
         raise ValueError("data contains NaN or infinite values")
     return data

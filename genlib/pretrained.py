@@ -2,11 +2,11 @@
 
 A later chapter often needs an earlier chapter's trained model: chapter 8 compares its
 diffusion model with chapter 6's VAE and chapter 7's GANs, and chapter 9 its flow-matching
-model with all four. Retraining them there would
-repeat minutes of training that teach nothing new, so ``tools/train_pretrained.py``
-trains them once, in full mode, with the calls their chapter makes, and saves their
-weights in ``genlib/weights/`` next to a provenance record (``NAME.json``: the training
-call, seed, epochs, training seconds, machine, versions, commit, and the weights' SHA-256).
+model with all four. Retraining them there would repeat minutes of training that teach
+nothing new, so ``tools/train_pretrained.py`` trains them once, in full mode, with the calls
+their chapter makes, and saves their weights in ``genlib/weights/`` next to a provenance
+record (``NAME.json``: the training call, seed, epochs, training seconds, machine, versions,
+commit, and the weights' SHA-256).
 :func:`load` rebuilds the architecture with genlib's own builders and loads the weights;
 :func:`provenance` returns the record, so that a chapter prints where a model comes from.
 
