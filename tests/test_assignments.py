@@ -1,11 +1,12 @@
 """Assignments (tools/assignments.py): built with otter-grader from the chapters, graded by
 otter's own autograder, locally, without Docker or network.
 
-For every chapter: the worked solutions earn every automatic point, the untouched student
-notebook none (without crashing), and a planted wrong answer per checker (in a notebook of
-the answers alone) loses that question's points with the checker's own message in the
-report. Bad submissions (not a notebook, a cell that runs too long) are graded for what they
-have.
+For every chapter: the worked solutions earn every automatic point, and the student
+notebook, run top to bottom without the solutions, earns none: a planted wrong answer per
+checker loses that question's points with the checker's own message in the report, and a
+question left unanswered (the first of a chapter with several) says that its answer is
+missing. Bad submissions (not a notebook, a cell that runs too long) are graded for what
+they have.
 """
 
 import json
@@ -25,12 +26,23 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
 
 
+class _Built(dict):
+    """Chapter name -> assignment folder, each built when a test first asks for it: a
+    pytest-xdist worker builds only the chapters of its own tests."""
+
+    def __init__(self, output: Path):
+        super().__init__()
+        self.output, self.project = output, Project(ROOT)
+
+    def __missing__(self, stem: str) -> Path:
+        self[stem] = build(ROOT / "chapters" / f"{stem}.md", self.output, self.project)
+        return self[stem]
+
+
 @pytest.fixture(scope="module")
 def assignments(tmp_path_factory):
-    """Every chapter's assignment folder, built once."""
-    output = tmp_path_factory.mktemp("assignments")
-    project = Project(ROOT)
-    return {path.stem: build(path, output, project) for path in CHAPTERS}
+    """Every chapter's assignment folder, built once per worker, when first needed."""
+    return _Built(tmp_path_factory.mktemp("assignments"))
 
 
 def _notebook(folder: Path, kind: str) -> Path:
@@ -72,22 +84,25 @@ def test_assignment_folder(md_path, assignments):
             assert 2 <= question.points <= 4, "a rubric has 2 to 4 graded criteria"
 
 
-def _planted(folder: Path, md_path: Path) -> Path:
-    """The student notebook's answer cells alone, each automatic one holding a typical wrong
-    answer: a submission whose author deleted the chapter's cells, graded like any other
-    (and without running the chapter a third time)."""
+def _planted(folder: Path, md_path: Path) -> tuple[Path, set[str]]:
+    """The student notebook as a student hands it in: each automatic answer cell holds a
+    typical wrong answer, except the first one of a chapter with several, left as the
+    student got it. Returns the notebook and the names of the questions left unanswered.
+
+    One run of the chapter shows that the student version runs top to bottom without the
+    solutions, that an unanswered question scores 0 and that a wrong answer scores 0 with
+    its checker's message."""
     student = nbformat.read(_notebook(folder, "student"), as_version=4)
-    by_number = {q.exercise.number: q for q in questions(md_path).values()}
-    answers = []
+    automatic = [q for q in questions(md_path).values() if q.automatic]
+    unanswered = {automatic[0].name} if len(automatic) > 1 else set()
+    by_number = {q.exercise.number: q for q in automatic}
     for cell in student.cells:
         answer = re.match(r"# Your answer to Exercise ([\d.]+)", cell.source)
-        if answer and by_number[answer[1]].automatic:
-            wrong = WRONG_ANSWERS[by_number[answer[1]].name]
-            answers.append(new_code_cell(cell.source + "\n" + wrong.strip()))
-    student.cells = answers
+        if answer and answer[1] in by_number and by_number[answer[1]].name not in unanswered:
+            cell.source += "\n" + WRONG_ANSWERS[by_number[answer[1]].name].strip()
     path = folder / "planted.ipynb"
     nbformat.write(student, path)
-    return path
+    return path, unanswered
 
 
 def _checker_says(question) -> str:
@@ -124,17 +139,16 @@ def test_grading(md_path, assignments):
         == {name: AUTO_POINTS for name in automatic if name not in full_only}, \
         solutions.report()
 
-    untouched = grade(folder, _notebook(folder, "student"), mode="quick")
-    assert untouched.problem is None
-    assert untouched.scores == {name: 0 for name in automatic}, untouched.report()
-    for name in set(automatic) - full_only:
-        assert "is not defined in the notebook" in untouched.messages[name]
-
-    planted = grade(folder, _planted(folder, md_path), mode="quick")
+    submission, unanswered = _planted(folder, md_path)
+    planted = grade(folder, submission, mode="quick")
+    assert planted.problem is None, planted.report()
     assert planted.scores == {name: 0 for name in automatic}, planted.report()
     for name, question in automatic.items():
-        if name not in full_only:
-            assert _checker_says(question) in planted.messages[name], planted.report()
+        if name in full_only:
+            continue
+        expected = ("is not defined in the notebook" if name in unanswered
+                    else _checker_says(question))
+        assert expected in planted.messages[name], planted.report()
 
 
 @pytest.mark.slow
