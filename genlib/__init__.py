@@ -39,6 +39,7 @@ Submodules, one concept each (from the foundations up):
 """
 
 import os as _os
+import platform as _platform
 import warnings as _warnings
 
 from genlib.compat import check_versions as _check_versions
@@ -49,6 +50,12 @@ _check_versions()
 # TensorFlow's C++ start-up messages are noise for readers; they must be silenced
 # before TensorFlow is first imported, which is why this happens here.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow uses its oneDNN kernels by default only on Intel processors with AVX-512 VNNI
+# or newer; elsewhere (AMD processors, older Intel ones) convolutions run on slower generic
+# kernels: chapter 8's U-Net took 0.19 s per training step with oneDNN on a 2-core AMD
+# EPYC, against 0.23-0.33 s without (and 0.22 s against 0.30 s on one thread).
+if _platform.machine().lower() in ("x86_64", "amd64"):
+    _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import tensorflow as _tf  # noqa: E402
 

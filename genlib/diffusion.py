@@ -405,11 +405,11 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
 
     Parameters
     ----------
-    image_shape : (height, width)
+    image_shape : (height, width), default (28, 28)
         Both must be divisible by ``2 ** (len(filters) - 1)``.
-    filters : sequence of int
+    filters : sequence of int, default (32, 64, 64)
         Channels at each resolution, from the finest to the coarsest.
-    time_dim : int
+    time_dim : int, default 128
         Size of the step's features.
     time : {"index", "fraction"}, default "index"
         What the second input holds: step indices (int32, as here), or times in [0, 1]
@@ -435,8 +435,8 @@ def build_noise_predictor(image_shape=IMAGE_SHAPE, *, filters=(32, 64, 64),
         steps = keras.Input((), dtype="float32", name="t")
         scaled = keras.layers.Rescaling(1000.0)(steps)
     embedding_dim = filters[0] + filters[0] % 2  # sines and cosines: an even size
-    embedding = SinusoidalEmbedding(embedding_dim, name="time_embedding")
-    time_features = embedding(scaled)
+    time_features = SinusoidalEmbedding(embedding_dim,
+                                        name="time_embedding")(scaled)
     time_features = keras.layers.Dense(time_dim, activation="swish",
                                        name="time_dense1")(time_features)
     time_features = keras.layers.Dense(time_dim, activation="swish",

@@ -70,3 +70,31 @@ def test_results_page_is_generated_from_the_benchmark_files(site):
         assert '<img alt="Horizontal bar charts' in html, "no chart of the time per chapter"
     else:
         assert "No results were recorded yet" in html
+
+
+def test_each_free_worker_takes_the_next_chapter(tmp_path):
+    """The two longest chapters (first in the cache) start at once, on two workers.
+
+    Handed to the pool in chunks (jupyter-cache's executor), nine chapters on two workers
+    went two by two, and one worker ran the two longest one after the other.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from tools.book import execute_in_parallel
+
+    cache = get_cache(str(tmp_path / "cache"))
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    for number in range(9):
+        # A kernel's parent process is the worker that executes its notebook.
+        code = f"import os\nopen('{number}.worker', 'w').write(str(os.getppid()))"
+        path = tmp_path / f"chapter{number}.ipynb"
+        nbformat.write(new_notebook(cells=[new_code_cell(code)], metadata=kernel), path)
+        cache.add_nb_to_project(str(path))
+
+    assert execute_in_parallel(cache, processes=2) == []
+
+    workers = [(tmp_path / f"{number}.worker").read_text() for number in range(9)]
+    assert workers[0] != workers[1], "the first two chapters ran on one worker"
+    assert len(set(workers)) == 2

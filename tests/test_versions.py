@@ -8,6 +8,7 @@ what a student with a too-old Keras sees.
 
 from __future__ import annotations
 
+import platform
 import re
 import subprocess
 import sys
@@ -95,6 +96,26 @@ def test_a_too_old_keras_stops_import_genlib_with_one_clear_line(tmp_path):
     # Stopped before TensorFlow or Keras was imported: no frame of theirs in the traceback.
     assert "site-packages/keras" not in result.stderr
     assert "site-packages/tensorflow" not in result.stderr
+
+
+def onednn_enabled_after_import_genlib(**environment) -> bool:
+    """Whether TensorFlow uses its oneDNN kernels in a fresh process that imports genlib."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"} | environment
+    code = ("import genlib\n"
+            "from tensorflow.python.util import _pywrap_util_port\n"
+            "print(_pywrap_util_port.IsMklEnabled())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=True)
+    return result.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="genlib turns oneDNN on for x86-64 processors only")
+def test_import_genlib_turns_on_onednn_unless_the_reader_said_otherwise():
+    assert onednn_enabled_after_import_genlib()
+    assert not onednn_enabled_after_import_genlib(TF_ENABLE_ONEDNN_OPTS="0")
 
 
 def test_set_random_seed_makes_a_rerun_draw_the_same_numbers():

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import resource
 import shutil
@@ -88,9 +87,7 @@ def execute_chapters(cache_path: Path) -> None:
     cache = get_cache(str(cache_path))
     for chapter in chapters_longest_first():
         cache.add_nb_to_project(str(chapter), read_data=MYST_READER)
-    logger = logging.getLogger("book")
-    logger.setLevel(logging.WARNING)
-    failed = execute_in_parallel(cache, logger)
+    failed = execute_in_parallel(cache)
     if failed:
         for record in cache.list_project_records():
             if record.traceback:
@@ -102,9 +99,10 @@ def execute_chapters(cache_path: Path) -> None:
                          "was rendered: " + "; ".join(failed_claims))
 
 
-def execute_in_parallel(cache, logger) -> list[str]:
-    """Execute the cache's chapters, one worker process (one kernel) per CPU, each worker
-    taking the next chapter in the cache's order when it is free; return those that failed.
+def execute_in_parallel(cache, processes: int | None = None) -> list[str]:
+    """Execute the cache's chapters, one worker process (one kernel) per CPU, or
+    ``processes``, each worker taking the next chapter in the cache's order when it is free;
+    return those that failed.
 
     jupyter-cache's own parallel executor hands its pool the whole list with ``pool.map``,
     which cuts it into chunks of ceil(n / (4 * workers)) chapters: with nine chapters on two
@@ -117,8 +115,7 @@ def execute_in_parallel(cache, logger) -> list[str]:
 
     records = cache.list_project_records()  # in the order they were added: longest first
     jobs = [ProcessData(record.pk, record.uri, cache, TIMEOUT, False) for record in records]
-    logger.info("executing %d chapters over %d processes", len(jobs), os.cpu_count())
-    with multiprocessing.Pool() as pool:
+    with multiprocessing.Pool(processes) as pool:
         results = pool.map(ExecutionWorkerLocalMProc(), jobs, chunksize=1)
     return [uri for status, uri in results if status != 0]
 
