@@ -69,8 +69,8 @@ from tools.notebooks import (  # noqa: E402
 AUTO_POINTS = 2
 #: Seconds a cell of a submission may run before it is interrupted (the next cells still
 #: run), as long as the book gives a chapter: a full-mode chapter's longest training cell
-#: (a U-Net's, chapters 8 and 9) took about 400 s on the 2-core Xeon where the budgets were
-#: measured, and three to five times as long on a 2-core AMD EPYC.
+#: (chapter 9's U-Net) took 394 s on the 2-core Xeon where the budgets were measured, 567 s
+#: on a 2-core AMD EPYC, and 1,813 s there beside another chapter's training.
 CELL_TIMEOUT = 3600
 #: Seconds the whole grading of one submission may take.
 SUBMISSION_TIMEOUT = 3 * 3600
