@@ -42,6 +42,7 @@ import os as _os
 import platform as _platform
 import warnings as _warnings
 
+from genlib.compat import ONEDNN_MACHINES as _ONEDNN_MACHINES
 from genlib.compat import check_versions as _check_versions
 
 # One clear line, before TensorFlow is imported, when TensorFlow or Keras is too old.
@@ -53,7 +54,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # TensorFlow uses its oneDNN kernels by default only on Intel processors with AVX-512 VNNI
 # or newer; elsewhere (AMD processors, older Intel ones) convolutions run on slower generic
 # kernels: on a 2-core AMD EPYC, chapter 8's U-Net trained in about 30 % less time.
-if _platform.machine().lower() in ("x86_64", "amd64"):
+if _platform.machine().lower() in _ONEDNN_MACHINES:
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import tensorflow as _tf  # noqa: E402

@@ -26,6 +26,10 @@ from importlib import metadata
 # Colab's runtime was last announced with TensorFlow 2.19.0 and Keras 3.10.0.
 OLDEST = {"tensorflow": "2.19.0", "keras": "3.10.0"}
 
+# The processor architectures (``platform.machine()``, lower case) where TensorFlow has
+# oneDNN kernels but may leave them off by default; `import genlib` turns them on there.
+ONEDNN_MACHINES = ("x86_64", "amd64")
+
 # The distributions that provide each module (TensorFlow has CPU-only and macOS builds).
 _DISTRIBUTIONS = {
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),

@@ -111,7 +111,7 @@ def onednn_enabled_after_import_genlib(**environment) -> bool:
     return result.stdout.strip().splitlines()[-1] == "True"
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+@pytest.mark.skipif(platform.machine().lower() not in compat.ONEDNN_MACHINES,
                     reason="genlib turns oneDNN on for x86-64 processors only")
 def test_import_genlib_turns_on_onednn_unless_the_reader_said_otherwise():
     assert onednn_enabled_after_import_genlib()
