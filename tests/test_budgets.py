@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from genlib.claims import failed_claims
-from tools.benchmark import BOOK_BUDGET, BUDGETS, CI_BUDGET
+from tools.benchmark import BOOK_BUDGET, BUDGETS, CI_BUDGET, book_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("quick", "full")
@@ -29,7 +29,7 @@ def recorded(mode: str) -> dict:
 @pytest.mark.parametrize("mode", MODES)
 def test_every_chapter_was_measured_and_is_within_its_budget(mode):
     chapters = recorded(mode)["chapters"]
-    for chapter in sorted(p.stem for p in (ROOT / "chapters").glob("*.md")):
+    for chapter in book_chapters():
         assert chapter in chapters, (f"{chapter} has no recorded {mode}-mode time: run "
                                      f"`python tools/benchmark.py --mode {mode} --chapter "
                                      f"{chapter[:2]}`")
@@ -45,6 +45,17 @@ def test_the_whole_book_and_ci_are_within_their_budgets():
     if "ci" in full:
         assert full["ci"]["seconds"] <= CI_BUDGET, (
             f"CI took {full['ci']['seconds']} s: over its {CI_BUDGET} s")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 20: the recorded build (Xeon, 1,264 s) had chapters 1-8; the nine-chapter book was "
+    "timed only on an AMD EPYC, 3,106 s, over its budget, and not recorded. Remove this mark "
+    "when a nine-chapter build is recorded"))
+def test_the_recorded_book_build_had_every_chapter():
+    book = recorded("full")["book"]
+    missing = sorted(set(book_chapters()) - set(book.get("chapters", [])))
+    assert not missing, (f"the recorded book build did not execute {', '.join(missing)}: run "
+                         f"`python tools/benchmark.py --book` again")
 
 
 def test_every_recorded_full_mode_claim_holds():

@@ -6,6 +6,7 @@ Fast: synthetic result files in a temporary folder; the real page is built by te
 import doctest
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -108,6 +109,44 @@ def test_a_time_over_its_budget_is_shown_in_red(tmp_path):
     assert red + "over</span> its budget" in report.book_sentence()
     css = (ROOT / "book" / "_static" / "course.css").read_text()
     assert ".over-budget {" in css and "color:" in css
+
+
+def test_a_book_build_older_than_a_chapter_says_so_in_red(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    for name, title in [("01_a", "First"), ("02_b", "Second"), ("03_c", "Third")]:
+        (tmp_path / "chapters" / f"{name}.md").write_text(f"# {title}\n")
+    (tmp_path / "_toc.yml").write_text("".join(f"  - file: chapters/{name}\n"
+                                               for name in ("01_a", "02_b", "03_c")))
+    book = {"seconds": 1200.0, "machine": {"cpus": 2}, "chapters": ["01_a", "02_b"]}
+    write(tmp_path, "full", {}, book=book)
+    sentence = Report.load(tmp_path, root=tmp_path).book_sentence()
+    assert "within its budget" in sentence
+    assert ('<span class="over-budget">That build had 2 chapters; 3. Third joined the book '
+            'later, and the book as it is now has not been timed.</span>') in sentence
+    write(tmp_path, "full", {}, book={**book, "chapters": ["01_a", "02_b", "03_c"]})
+    assert "over-budget" not in Report.load(tmp_path, root=tmp_path).book_sentence()
+    del book["chapters"]
+    write(tmp_path, "full", {}, book=book)
+    assert Report.load(tmp_path, root=tmp_path).book_sentence().endswith(
+        "Which chapters that build executed was not recorded.")
+
+
+def test_the_benchmark_records_which_chapters_the_book_build_had(tmp_path, monkeypatch,
+                                                                  capsys):
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    (tmp_path / "chapters").mkdir()
+    for name in ("02_b", "01_a"):
+        (tmp_path / "chapters" / f"{name}.md").write_text("# X\n")
+    monkeypatch.setattr(benchmark, "machine", lambda: {"cpus": 2})
+    build = SimpleNamespace(wall_seconds=1500.0, cpu_seconds=2850.0, cores_busy=1.9)
+    monkeypatch.setattr(benchmark, "build_book", lambda: build)
+    assert benchmark.main(["--book", "--no-record"]) == 0
+    assert "Run `make book` again" not in capsys.readouterr().out  # nothing new to show
+    assert not list(tmp_path.rglob("*.json"))
+    assert benchmark.main(["--book"]) == 0
+    assert "Run `make book` again" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "benchmarks" / "results-full.json").read_text())
+    assert saved["book"]["chapters"] == ["01_a", "02_b"]
 
 
 def test_book_build_against_its_budget(recorded):

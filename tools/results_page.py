@@ -332,9 +332,22 @@ class Report:
         verdict = "within" if seconds <= budget else OVER.format("over")
         busy = (f", with {book['cores_busy']:.2f} cores busy on average"
                 if book.get("cores_busy") else "")
-        return (f"Building the whole book, every chapter executed in full mode "
-                f"(`make book`), took **{format_seconds(seconds)}**{cores}{model}{busy}, "
-                f"{verdict} its budget of {format_seconds(budget)}.")
+        sentence = (f"Building the whole book, every chapter executed in full mode "
+                    f"(`make book`), took **{format_seconds(seconds)}**{cores}{model}{busy}, "
+                    f"{verdict} its budget of {format_seconds(budget)}.")
+        return sentence + self._chapters_since(book)
+
+    def _chapters_since(self, book: dict) -> str:
+        """What a book build did not time: the book's chapters added after it, in red."""
+        if "chapters" not in book:
+            return " Which chapters that build executed was not recorded."
+        later = [chapter for chapter in self.toc_chapters() if chapter not in book["chapters"]]
+        if not later:
+            return ""
+        names = ", ".join(self.chapter_title(chapter) for chapter in later)
+        return " " + OVER.format(
+            f"That build had {len(book['chapters'])} chapters; {names} joined the book "
+            f"later, and the book as it is now has not been timed.")
 
     def _reference(self, name: str, value: float | None) -> str:
         if name not in TARGETS:
