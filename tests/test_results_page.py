@@ -230,3 +230,34 @@ Discuss.
         '| 3.3 Not yet gradeable | <span class="over-budget">no rubric yet</span> | 0 | '
         "not measured | not measured |",
     ]
+
+
+def test_times_from_two_machines_are_not_recorded_in_one_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    (tmp_path / "chapters").mkdir()
+    for name in ("01_a", "02_b"):
+        (tmp_path / "chapters" / f"{name}.md").write_text("# X\n")
+    (tmp_path / "benchmarks").mkdir()
+    write(tmp_path / "benchmarks", "full", {
+        name: {"seconds": 10.0, "results": {}, "machine": {"processor": "Intel Xeon"}}
+        for name in ("01_a", "02_b")})
+    monkeypatch.setattr(benchmark, "machine", lambda: {"cpus": 2, "processor": "AMD EPYC",
+                                                       "python": "3", "tensorflow": "2",
+                                                       "keras": "3"})
+    monkeypatch.setattr(benchmark, "run_chapter",
+                        lambda name, mode: (1.0, {}, nbformat.v4.new_notebook()))
+    monkeypatch.setattr(benchmark, "build_book", lambda: pytest.fail("built the book"))
+    for argv in (["--mode", "full", "--chapter", "02"], ["--book"], ["--ci"]):
+        with pytest.raises(SystemExit):
+            benchmark.main(argv)
+        error = capsys.readouterr().err
+        assert ("benchmarks/results-full.json holds the times of 1 chapter (01_a, ...) "
+                if argv[0] == "--mode" else "holds the times of 2 chapters") in error
+        assert "measured on 'Intel Xeon', and this machine is 'AMD EPYC'" in error
+        assert "or add --no-record" in error
+    assert benchmark.main(["--mode", "full", "--chapter", "02", "--no-record"]) == 0
+    # Every chapter measured again here replaces the other machine's times.
+    assert benchmark.main(["--mode", "full"]) == 0
+    saved = json.loads((tmp_path / "benchmarks" / "results-full.json").read_text())
+    assert {entry["machine"]["processor"] for entry in saved["chapters"].values()} == {
+        "AMD EPYC"}

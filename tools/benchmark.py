@@ -20,6 +20,10 @@ full-mode claim fails.
 (``tools/book.py``: the chapters executed in parallel, then rendered, into ``_build``) and
 records its wall time, CPU time and cores busy in ``benchmarks/results-full.json`` under
 ``book``; ``--ci`` does the same for `.ci/run` on a fresh clone, under ``ci``.
+
+The files hold one machine's times: a run on another processor than the recorded chapters'
+is refused (with ``--no-record`` it prints its times and writes nothing), unless it
+measures every chapter of the mode again, which replaces them.
 """
 
 from __future__ import annotations
@@ -233,6 +237,27 @@ def book_chapters() -> list[str]:
     return sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
 
 
+def records_from_another_machine(processor: str | None, mode: str,
+                                 replaced=()) -> str | None:
+    """Why times measured on ``processor`` must not be recorded beside those in
+    ``benchmarks/results-MODE.json``, or None: the file's chapters other than ``replaced``
+    (the ones this run measures again) were measured on another processor. One file holds
+    one machine's times, so that they compare with one set of budgets."""
+    path = ROOT / "benchmarks" / f"results-{mode}.json"
+    if processor is None or not path.is_file():
+        return None
+    chapters = json.loads(path.read_text()).get("chapters", {})
+    others = sorted(name for name, entry in chapters.items() if name not in replaced
+                    and entry.get("machine", {}).get("processor") not in (None, processor))
+    if not others:
+        return None
+    count = f"{len(others)} chapter{'s' if len(others) > 1 else ''}"
+    return (f"{path.relative_to(ROOT)} holds the times of {count} ({others[0]}, ...) "
+            f"measured on {chapters[others[0]]['machine']['processor']!r}, and this "
+            f"machine is {processor!r}: times from two machines cannot share one set of "
+            f"budgets")
+
+
 def record_run(key: str, wall: float, cpu: float, budget: float, info: dict,
                chapters: list[str] | None = None) -> Path:
     """Write a whole run's times (``book`` or ``ci``) into ``benchmarks/results-full.json``,
@@ -340,8 +365,13 @@ def main(argv=None) -> int:
         return 0 if met else 1
     from genlib.claims import failed_claims  # imports TensorFlow: not needed for --help
 
-    if args.book:
+    if args.book or args.ci:
         info = machine()
+        if not args.no_record and (why := records_from_another_machine(
+                info.get("processor"), "full")):
+            parser.error(f"{why}. Measure every chapter on this machine first (`python "
+                         f"tools/benchmark.py`), or add --no-record.")
+    if args.book:
         times = build_book()
         output = None if args.no_record else record_run(
             "book", times.wall_seconds, times.cpu_seconds, BOOK_BUDGET, info,
@@ -360,7 +390,6 @@ def main(argv=None) -> int:
         return 0 if within and fast and busy else 1
 
     if args.ci:
-        info = machine()
         wall, cpu = run_ci()
         output = None if args.no_record else record_run("ci", wall, cpu, CI_BUDGET, info)
         verdict = "within" if wall <= CI_BUDGET else "OVER"
@@ -377,6 +406,11 @@ def main(argv=None) -> int:
             parser.error(f"no chapter matches {args.chapter}")
     over = False
     info = machine()
+    for mode in args.mode or ["quick", "full"]:
+        if not args.no_record and (why := records_from_another_machine(
+                info.get("processor"), mode, replaced=chapters)):
+            parser.error(f"{why}. Measure every chapter on this machine (`python "
+                         f"tools/benchmark.py --mode {mode}`), or add --no-record.")
     print(f"machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}, "
           f"TensorFlow {info['tensorflow']}, Keras {info['keras']}")
     for mode in args.mode or ["quick", "full"]:
