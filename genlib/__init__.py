@@ -42,22 +42,24 @@ import os as _os
 import platform as _platform
 import warnings as _warnings
 
-from genlib.compat import ONEDNN_MACHINES as _ONEDNN_MACHINES
-from genlib.compat import check_versions as _check_versions
+from genlib import compat as _compat
 
 # One clear line, before TensorFlow is imported, when TensorFlow or Keras is too old.
-_check_versions()
+_compat.check_versions()
 
-# TensorFlow's C++ start-up messages are noise for readers; they must be silenced
-# before TensorFlow is first imported, which is why this happens here.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ messages are noise for readers, its error lines too (an error that
+# stops TensorFlow reaches Python as an exception): e.g. TensorFlow 2.19 with oneDNN on a
+# processor without AVX-512 logs "oneDNN supports DT_INT32 only on platforms with AVX-512.
+# Falling back to the default Eigen-based implementation" as an error. They must be
+# silenced before TensorFlow is first imported, which is why this happens here.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # TensorFlow uses its oneDNN kernels by default only on Intel processors with AVX-512 VNNI
 # or newer; elsewhere (AMD processors, older Intel ones) convolutions run on slower generic
 # kernels: on a 2-core AMD EPYC, chapter 8's U-Net trained in about 30 % less time.
-if _platform.machine().lower() in _ONEDNN_MACHINES:
+if _platform.machine().lower() in _compat.ONEDNN_MACHINES:
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-import tensorflow as _tf  # noqa: E402
+_tf = _compat.import_tensorflow()  # without its C++ start-up notices
 
 # Its Python warnings (e.g. "triggered tf.function retracing" when several small models
 # call predict) go to stdout in Jupyter, so they would land in the chapters' printed

@@ -30,6 +30,20 @@ OLDEST = {"tensorflow": "2.19.0", "keras": "3.10.0"}
 # oneDNN kernels but may leave them off by default; `import genlib` turns them on there.
 ONEDNN_MACHINES = ("x86_64", "amd64")
 
+# What TensorFlow's C++ side writes to the process's standard error while it loads and
+# looks for a GPU, on a machine without one: notices, not problems. TensorFlow 2.19 to 2.21
+# write them whatever TF_CPP_MIN_LOG_LEVEL says (tensorflow/tensorflow#100442), and Jupyter
+# shows them under the first cell that imports genlib. TensorFlow 2.19 (Colab's) also
+# reports, as errors, plugins it registers twice.
+STARTUP_NOTICES = (
+    "All log messages before absl::InitializeLog() is called are written to STDERR",
+    "oneDNN custom operations are on.",
+    "Could not find cuda drivers on your machine, GPU will not be used.",
+    "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+    "when one has already been registered",  # cuFFT, cuDNN and cuBLAS (TensorFlow 2.19)
+    "computation placer already registered.",  # TensorFlow 2.19
+)
+
 # The distributions that provide each module (TensorFlow has CPU-only and macOS builds).
 _DISTRIBUTIONS = {
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
@@ -197,3 +211,53 @@ def set_random_seed(seed: int) -> None:
     keras.utils.set_random_seed(int(seed))
     # The name Keras keeps its unseeded generator under (keras.src.random.seed_generator).
     global_state.set_global_attribute("global_seed_generator", None)
+
+
+def import_tensorflow():
+    """Import TensorFlow and let it find its devices, without its start-up notices.
+
+    The lines TensorFlow's C++ side writes to standard error meanwhile are caught (at the
+    level of the file descriptor, where they are written) and written back to
+    ``sys.stderr``, except the :data:`STARTUP_NOTICES` of a machine without a GPU; when
+    ``TF_CPP_MIN_LOG_LEVEL`` is ``0`` (every message asked for), all of them. Anything else,
+    an error or an unknown warning, still shows.
+
+    Returns
+    -------
+    module
+        ``tensorflow``.
+
+    Examples
+    --------
+    >>> tf = import_tensorflow()
+    >>> tf.__name__
+    'tensorflow'
+    """
+    import os
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryFile() as caught:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no file descriptor 2 to catch: import as it is
+            import tensorflow as tf
+
+            return tf
+        os.dup2(caught.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # where it looks for CUDA, and says so
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines()
+            everything = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0"
+            shown = [line for line in lines
+                     if everything or not any(notice in line for notice in STARTUP_NOTICES)]
+            if shown:
+                print("\n".join(shown), file=sys.stderr)
+    return tf

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 600
 INSTALL_MARKER = 'find_spec("genlib")'
+#: TensorFlow's log lines: neither a student's notebook nor the book's pages show them.
+TF_LOG_NOISE = re.compile(r"oneDNN|cuda|absl::|WARNING:tensorflow|I0000 |E0000 |retracing")
 
 WHERE_IS_GENLIB = """\
 # Added by tests/colab_run.py: genlib must come from the installed package.
@@ -93,7 +96,9 @@ def install_cell_index(notebook) -> int:
 def execute_like_colab(path: Path, site: Path, folder: Path) -> nbformat.NotebookNode:
     """``path`` executed in quick mode by a kernel in the empty ``folder``, genlib from ``site``.
 
-    Returns the executed notebook without the added check cell; raises NotebookFailed.
+    Returns the executed notebook without the added check cell, whose printed lines (the
+    first import of genlib, hence of TensorFlow, happens in it) show under the next code
+    cell, the chapter's first import, as in Colab; raises NotebookFailed.
     """
     notebook = nbformat.read(path, as_version=4)
     check_at = install_cell_index(notebook) + 1
@@ -106,13 +111,19 @@ def execute_like_colab(path: Path, site: Path, folder: Path) -> nbformat.Noteboo
         "PIP_NO_INDEX": "1",  # an install attempt fails at once instead of downloading
     }
     environment.pop("GENLIB_RESULTS_FILE", None)
+    # Under pytest (this variable set), ipykernel leaves what C code writes to the standard
+    # streams (TensorFlow's log lines) out of the cells' outputs; Jupyter and Colab show it.
+    environment.pop("PYTEST_CURRENT_TEST", None)
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(folder)}})
     try:
         client.execute(env=environment)  # the kernel starts in resources' path
     except nbclient.exceptions.CellExecutionError as error:
         raise NotebookFailed(str(error)) from None
-    del notebook.cells[check_at]
+    printed = [output for output in notebook.cells.pop(check_at).outputs
+               if output.output_type == "stream"]
+    following = next(cell for cell in notebook.cells[check_at:] if cell.cell_type == "code")
+    following.outputs[:0] = printed
     return notebook
 
 

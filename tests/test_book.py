@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.colab_run import TF_LOG_NOISE
 from tests.toc import toc_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = toc_chapters()  # the chapters the book publishes
-TF_LOG_NOISE = re.compile(r"oneDNN|cuda|absl::|WARNING:tensorflow|I0000 |E0000 |retracing")
 
 pytestmark = pytest.mark.slow
 

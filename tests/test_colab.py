@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.colab_run import NOTEBOOKS, ROOT, NotebookFailed
+from tests.colab_run import NOTEBOOKS, ROOT, TF_LOG_NOISE, NotebookFailed
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +32,11 @@ def test_the_wheel_holds_every_file_of_the_package(colab_runs):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_like_in_colab(path, colab_runs):
     try:
-        colab_runs.executed(path.stem)
+        notebook = colab_runs.executed(path.stem)
     except NotebookFailed as error:
         pytest.fail(f"{path.name} failed in a Colab-like environment:\n{error}", pytrace=False)
+    # What the student sees under the cells: no TensorFlow start-up or log lines.
+    noise = [line for cell in notebook.cells for output in cell.get("outputs", [])
+             if output.output_type == "stream" for line in output.text.splitlines()
+             if TF_LOG_NOISE.search(line)]
+    assert not noise, f"TensorFlow's log lines under {path.name}'s cells: {noise[:3]}"

@@ -118,6 +118,47 @@ def test_import_genlib_turns_on_onednn_unless_the_reader_said_otherwise():
     assert not onednn_enabled_after_import_genlib(TF_ENABLE_ONEDNN_OPTS="0")
 
 
+def test_import_genlib_writes_no_tensorflow_start_up_notice():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import genlib, keras\nprint(keras.ops.ones(1))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=True)
+    assert result.stderr == ""
+
+
+FAKE_TENSORFLOW = """
+import os
+os.write(2, b"I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on. You may see\\n")
+os.write(2, b"E0000 00:00:1.0 1 something.cc:1] a real problem\\n")
+class config:
+    list_physical_devices = staticmethod(lambda: [])
+"""
+
+
+@pytest.mark.parametrize("level, shown", [("2", ["a real problem"]),
+                                          ("0", ["oneDNN custom", "a real problem"])])
+def test_tensorflows_other_start_up_lines_still_show(tmp_path, level, shown):
+    import os
+
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text(FAKE_TENSORFLOW)
+    # genlib.compat alone (the package would import the real TensorFlow first).
+    code = ("import importlib.util, sys\n"
+            f"sys.path.insert(0, {str(tmp_path)!r})\n"
+            f"spec = importlib.util.spec_from_file_location('compat', {str(ROOT / 'genlib' / 'compat.py')!r})\n"
+            "compat = importlib.util.module_from_spec(spec)\n"
+            "spec.loader.exec_module(compat)\n"
+            "print(compat.import_tensorflow().__file__)")
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": level}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, check=True)
+    assert result.stdout.strip() == str(tmp_path / "tensorflow" / "__init__.py")
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(shown) and all(text in line for text, line in zip(shown, lines))
+
+
 def test_set_random_seed_makes_a_rerun_draw_the_same_numbers():
     # Keras 3.10's own set_random_seed keeps its unseeded generator: a second run of the
     # same cells drew other numbers there. genlib's resets it on every supported Keras.
